@@ -1,0 +1,9 @@
+//! Identity's entities and value types. A value that exists is valid.
+
+mod session;
+mod token;
+mod user;
+
+pub use session::{NewSession, Session, SessionKey, SessionPolicy};
+pub use token::{AccessToken, Scope, ScopeSet, TokenName};
+pub use user::{DisplayName, Email, NewUser, Password, PasswordHash, Role, User, UserPatch, UserStatus};

@@ -1,0 +1,22 @@
+//! The IO-free vocabulary shared by every Corkboard crate: typed ids, the `Clock` and
+//! `IdGen` ports, who is acting (`Actor`, `Caller`), keyset pages, domain events and the
+//! error every port returns. It depends on no framework and no driver.
+
+mod actor;
+mod error;
+mod event;
+mod ids;
+mod page;
+mod time;
+mod version;
+
+pub use actor::{Actor, Caller, RequestMeta};
+pub use error::RepoError;
+pub use event::{Changes, DomainEvent, EventRecorder};
+pub use ids::{BoardId, CardId, ColumnId, CommentId, LabelId, SessionId, TokenId, UserId};
+pub use page::{Page, PageRequest};
+pub use time::{Clock, IdGen, ManualClock, SequentialIds, SystemClock, UuidV7};
+pub use version::Version;
+
+#[cfg(feature = "mocks")]
+pub use event::MockEventRecorder;
