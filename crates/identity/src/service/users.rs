@@ -50,6 +50,11 @@ impl IdentityService {
         Ok(user)
     }
 
+    /// Whether any account exists yet (the server suggests creating the first admin if not).
+    pub async fn has_users(&self) -> Result<bool, IdentityError> {
+        Ok(!self.store.list_users(PageRequest::new(Some(1), None)).await?.items.is_empty())
+    }
+
     /// A user; administrators see anyone, others only themselves.
     pub async fn get_user(&self, caller: &Caller, id: UserId) -> Result<User, IdentityError> {
         if !caller.is_admin && caller.user_id != id {

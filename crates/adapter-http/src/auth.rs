@@ -1,0 +1,160 @@
+//! Who is calling: a bearer personal access token or the session cookie. Cookie-authenticated
+//! unsafe requests must echo the session's CSRF token; token-authenticated ones are limited
+//! by the token's scopes.
+
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::{HeaderMap, Method, header, request::Parts};
+use axum_extra::extract::CookieJar;
+use identity::{Authenticated, Credential, Scope};
+use kernel::{Caller, RequestMeta};
+use subtle::ConstantTimeEq as _;
+
+use crate::error::ApiError;
+use crate::middleware::RequestId;
+use crate::state::AppState;
+
+/// The header carrying the CSRF token.
+pub const CSRF_HEADER: &str = "x-csrf-token";
+
+/// An authenticated request.
+#[derive(Debug, Clone)]
+pub struct Auth {
+    /// The caller, for use cases.
+    pub caller: Caller,
+    /// How the caller authenticated.
+    pub via: Authenticated,
+    /// The session cookie's secret, when the caller used one.
+    pub(crate) session_secret: Option<String>,
+}
+
+impl Auth {
+    /// The caller, if the credential allows `scope` (sessions allow everything).
+    pub fn require(&self, scope: Scope) -> Result<&Caller, ApiError> {
+        match &self.via {
+            Authenticated::Token { token, .. } if !token.scopes.allows(scope) => Err(ApiError::forbidden(
+                "INSUFFICIENT_SCOPE",
+                format!("This token lacks the '{}' scope.", scope.as_str()),
+            )),
+            _ => Ok(&self.caller),
+        }
+    }
+
+    /// The caller, if they signed in through a browser session: managing sessions and tokens
+    /// needs one, so that a leaked token cannot mint more.
+    pub fn require_session(&self) -> Result<&Caller, ApiError> {
+        match &self.via {
+            Authenticated::Session { .. } => Ok(&self.caller),
+            Authenticated::Token { .. } => {
+                Err(ApiError::forbidden("SESSION_REQUIRED", "This operation needs a signed-in session, not a token."))
+            }
+        }
+    }
+
+    /// The session's CSRF token, for cookie-authenticated callers.
+    pub fn csrf_token(&self) -> Option<&str> {
+        match &self.via {
+            Authenticated::Session { session, .. } => Some(&session.csrf_token),
+            Authenticated::Token { .. } => None,
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for Auth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let meta = request_meta(parts, state);
+        if let Some(auth) = parts.headers.get(header::AUTHORIZATION) {
+            let token = auth
+                .to_str()
+                .ok()
+                .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+                .ok_or_else(|| ApiError::unauthenticated("Use 'Authorization: Bearer <token>'."))?;
+            let via = state
+                .identity
+                .authenticate(Credential::Token(token))
+                .await
+                .map_err(crate::error_map::identity)?
+                .ok_or_else(|| ApiError::unauthenticated("The token is unknown, expired or revoked."))?;
+            return Ok(Self { caller: via.caller(meta), via, session_secret: None });
+        }
+        let secret = session_secret(parts, state)
+            .ok_or_else(|| ApiError::unauthenticated("Sign in, or send a bearer token."))?;
+        let via = state
+            .identity
+            .authenticate(Credential::Session(&secret))
+            .await
+            .map_err(crate::error_map::identity)?
+            .ok_or_else(|| ApiError::unauthenticated("The session has ended; sign in again."))?;
+        if !is_safe(&parts.method) {
+            let expected = match &via {
+                Authenticated::Session { session, .. } => session.csrf_token.as_bytes(),
+                Authenticated::Token { .. } => &[],
+            };
+            let sent = parts.headers.get(CSRF_HEADER).map(|v| v.as_bytes()).unwrap_or_default();
+            if sent.is_empty() || !bool::from(sent.ct_eq(expected)) {
+                return Err(ApiError::forbidden(
+                    "CSRF_TOKEN_INVALID",
+                    "Send the session's csrf_token in the X-CSRF-Token header.",
+                ));
+            }
+        }
+        Ok(Self { caller: via.caller(meta), via, session_secret: Some(secret) })
+    }
+}
+
+fn is_safe(method: &Method) -> bool {
+    matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
+/// The session cookie's value, under either name.
+pub(crate) fn session_secret(parts: &Parts, state: &AppState) -> Option<String> {
+    let jar = CookieJar::from_headers(&parts.headers);
+    jar.get(state.settings.session_cookie_name()).map(|c| c.value().to_owned()).filter(|v| !v.is_empty())
+}
+
+/// Where the request came from, for the audit log.
+pub(crate) fn request_meta(parts: &Parts, state: &AppState) -> RequestMeta {
+    let header = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok());
+    let forwarded = state
+        .settings
+        .trust_forwarded_for
+        .then(|| header("x-forwarded-for").and_then(|v| v.split(',').next()).map(|ip| ip.trim().to_owned()))
+        .flatten();
+    let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(addr)| addr.ip().to_string());
+    RequestMeta {
+        request_id: parts.extensions.get::<RequestId>().map(|r| r.0.clone()),
+        trace_id: trace_id(&parts.headers),
+        client_ip: forwarded.or(peer),
+        user_agent: header("user-agent").map(|ua| ua.chars().take(512).collect()),
+    }
+}
+
+/// The trace id of a W3C `traceparent` header (`00-<trace>-<span>-<flags>`).
+fn trace_id(headers: &HeaderMap) -> Option<String> {
+    let value = headers.get("traceparent")?.to_str().ok()?;
+    let mut fields = value.split('-');
+    let (_version, trace) = (fields.next()?, fields.next()?);
+    let valid = trace.len() == 32 && trace.bytes().all(|b| b.is_ascii_hexdigit()) && trace.bytes().any(|b| b != b'0');
+    valid.then(|| trace.to_ascii_lowercase())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn traceparent_yields_its_trace_id_and_garbage_yields_none() {
+        let mut h = HeaderMap::new();
+        h.insert("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01".parse().unwrap());
+        assert_eq!(trace_id(&h).as_deref(), Some("4bf92f3577b34da6a3ce929d0e0e4736"));
+        h.insert("traceparent", "00-00000000000000000000000000000000-00f067aa0ba902b7-01".parse().unwrap());
+        assert_eq!(trace_id(&h), None);
+        h.insert("traceparent", "nonsense".parse().unwrap());
+        assert_eq!(trace_id(&h), None);
+    }
+}

@@ -1,0 +1,20 @@
+//! Inbound adapter: the HTTP API (axum), its OpenAPI document, and the cross-cutting HTTP
+//! conventions — problem+json errors, request ids, authentication, CSRF, pagination, ETags,
+//! security headers, CORS, body limits and timeouts.
+
+mod auth;
+mod error;
+mod error_map;
+mod extract;
+mod middleware;
+mod openapi;
+mod pagination;
+mod router;
+mod routes;
+mod state;
+
+pub use auth::{Auth, CSRF_HEADER};
+pub use error::{ApiError, FieldError, Problem};
+pub use openapi::openapi;
+pub use router::router;
+pub use state::{AppState, HttpSettings, Readiness};

@@ -1,0 +1,104 @@
+//! The whole HTTP surface and its middleware stack.
+
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
+use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
+use axum::response::Response;
+use axum::{Router, middleware};
+use std::time::Duration;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+use tracing::Span;
+use utoipa::OpenApi as _;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::middleware::{REQUEST_ID, RequestId, not_found, problems, request_id};
+use crate::openapi::ApiDoc;
+use crate::routes;
+use crate::state::{AppState, HttpSettings};
+
+/// The API routes with their documentation, before state and middleware.
+pub(crate) fn api_router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi()).nest("/api/v1", routes::api()).merge(routes::health::router())
+}
+
+/// The application: API, OpenAPI document, docs page, health, and the middleware stack.
+///
+/// Layers, innermost first: body limit, timeout, CORS, security headers, panic catcher, problem
+/// rendering (which must see every error, including panics and timeouts), tracing, request id.
+pub fn router(state: AppState) -> Router {
+    let settings = state.settings.clone();
+    let (api, doc) = api_router().split_for_parts();
+    // The docs page's assets are compiled into the binary (no CDN); it needs its own CSP.
+    let docs = Router::from(SwaggerUi::new("/docs").url("/api/v1/openapi.json", doc)).layer(
+        SetResponseHeaderLayer::overriding(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(
+                "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; frame-ancestors 'none'",
+            ),
+        ),
+    );
+    let hsts = settings.secure_cookies.then(|| HeaderValue::from_static("max-age=31536000; includeSubDomains"));
+    api.with_state(state)
+        .merge(docs)
+        .fallback(not_found)
+        .layer(DefaultBodyLimit::max(settings.body_limit))
+        .layer(RequestBodyLimitLayer::new(settings.body_limit))
+        .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, settings.request_timeout))
+        .layer(cors(&settings))
+        .layer(header_default(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .layer(header_default(header::X_FRAME_OPTIONS, "DENY"))
+        .layer(header_default(header::REFERRER_POLICY, "no-referrer"))
+        .layer(header_default(header::CONTENT_SECURITY_POLICY, "default-src 'none'; frame-ancestors 'none'"))
+        .layer(header_default(HeaderName::from_static("cross-origin-opener-policy"), "same-origin"))
+        .layer(header_default(header::CACHE_CONTROL, "no-store"))
+        .layer(SetResponseHeaderLayer::if_not_present(header::STRICT_TRANSPORT_SECURITY, move |_: &Response| {
+            hsts.clone()
+        }))
+        .layer(CatchPanicLayer::new())
+        .layer(middleware::from_fn(problems))
+        .layer(trace_layer())
+        .layer(middleware::from_fn(request_id))
+}
+
+fn header_default(name: HeaderName, value: &'static str) -> SetResponseHeaderLayer<HeaderValue> {
+    SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
+}
+
+type SpanMaker = fn(&Request) -> Span;
+type OnResponse = fn(&Response, Duration, &Span);
+
+fn trace_layer() -> TraceLayer<tower_http::classify::SharedClassifier<tower_http::classify::ServerErrorsAsFailures>, SpanMaker, tower_http::trace::DefaultOnRequest, OnResponse> {
+    fn make_span(req: &Request) -> Span {
+        let route = req.extensions().get::<MatchedPath>().map_or("unmatched", MatchedPath::as_str);
+        let request_id = req.extensions().get::<RequestId>().map_or("", |r| r.0.as_str());
+        tracing::info_span!("http", method = %req.method(), route, request_id)
+    }
+    fn on_response(res: &Response, latency: Duration, _span: &Span) {
+        tracing::info!(status = res.status().as_u16(), latency_ms = latency.as_secs_f64() * 1000.0, "response");
+    }
+    TraceLayer::new_for_http().make_span_with(make_span as SpanMaker).on_response(on_response as OnResponse)
+}
+
+fn cors(settings: &HttpSettings) -> CorsLayer {
+    let origins: Vec<HeaderValue> = settings.cors_origins.iter().filter_map(|o| o.parse().ok()).collect();
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::list(origins))
+        .allow_credentials(true)
+        .allow_methods([Method::GET, Method::POST, Method::PATCH, Method::DELETE])
+        .allow_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::IF_MATCH,
+            header::IF_NONE_MATCH,
+            HeaderName::from_static("idempotency-key"),
+            HeaderName::from_static(crate::auth::CSRF_HEADER),
+            HeaderName::from_static(REQUEST_ID),
+            HeaderName::from_static("traceparent"),
+        ])
+        .expose_headers([header::ETAG, header::LOCATION, HeaderName::from_static(REQUEST_ID)])
+}

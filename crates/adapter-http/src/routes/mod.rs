@@ -1,0 +1,30 @@
+//! The routes, one module per area. Each module's `router()` registers its handlers with
+//! their OpenAPI annotations.
+
+pub(crate) mod auth;
+mod board_dto;
+pub(crate) mod boards;
+pub(crate) mod cards;
+pub(crate) mod columns;
+pub(crate) mod comments;
+pub(crate) mod health;
+pub(crate) mod labels;
+pub(crate) mod me;
+pub(crate) mod users;
+
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::state::AppState;
+
+/// Everything under `/api/v1`.
+pub(crate) fn api() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .merge(auth::router())
+        .merge(me::router())
+        .merge(users::router())
+        .merge(boards::router())
+        .merge(columns::router())
+        .merge(cards::router())
+        .merge(labels::router())
+        .merge(comments::router())
+}

@@ -1,0 +1,73 @@
+//! What every handler can reach.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use board::BoardService;
+use identity::IdentityService;
+
+/// Checks the application's dependencies for `/health/ready`.
+#[async_trait::async_trait]
+pub trait Readiness: Send + Sync {
+    /// Each dependency's name and whether it answered in time.
+    async fn check(&self) -> Vec<(&'static str, Result<(), String>)>;
+}
+
+/// HTTP-level settings, decided at start.
+#[derive(Debug, Clone)]
+pub struct HttpSettings {
+    /// The external base URL (`https://corkboard.example.com`).
+    pub public_url: String,
+    /// Whether cookies are `Secure` and `__Host-` prefixed: true unless the public URL is
+    /// plain-http localhost.
+    pub secure_cookies: bool,
+    /// Whether `X-Forwarded-For` is trusted for the client IP (behind a known proxy).
+    pub trust_forwarded_for: bool,
+    /// The largest request body accepted, in bytes.
+    pub body_limit: usize,
+    /// How long a request may take before it is answered with 503.
+    pub request_timeout: Duration,
+    /// Origins allowed by CORS (exact matches).
+    pub cors_origins: Vec<String>,
+}
+
+impl HttpSettings {
+    /// Settings for a server at `public_url`, with defaults for the rest.
+    pub fn for_public_url(public_url: &str) -> Self {
+        let insecure_localhost = public_url.starts_with("http://127.0.0.1")
+            || public_url.starts_with("http://localhost")
+            || public_url.starts_with("http://[::1]");
+        Self {
+            public_url: public_url.trim_end_matches('/').to_owned(),
+            secure_cookies: !insecure_localhost,
+            trust_forwarded_for: false,
+            body_limit: 1024 * 1024,
+            request_timeout: Duration::from_secs(30),
+            cors_origins: Vec::new(),
+        }
+    }
+
+    /// The session cookie's name: `__Host-corkboard_session` under https.
+    pub fn session_cookie_name(&self) -> &'static str {
+        if self.secure_cookies { "__Host-corkboard_session" } else { "corkboard_session" }
+    }
+}
+
+/// The state shared by all handlers.
+#[derive(Clone)]
+pub struct AppState {
+    /// Users, sign-in, sessions, tokens.
+    pub identity: Arc<IdentityService>,
+    /// Boards and everything on them.
+    pub boards: Arc<BoardService>,
+    /// Dependency checks.
+    pub readiness: Arc<dyn Readiness>,
+    /// HTTP settings.
+    pub settings: Arc<HttpSettings>,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState").field("settings", &self.settings).finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,6 @@
+//! Outbound adapter: in-process twins of the Redis ports, for the embedded default and for
+//! tests. They pass the same contract suites as the Redis adapters.
+
+mod sessions;
+
+pub use sessions::MemorySessionStore;

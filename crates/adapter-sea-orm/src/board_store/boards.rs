@@ -1,0 +1,200 @@
+//! Boards and their memberships.
+
+use board::{Board, BoardRole, Member};
+use kernel::{BoardId, Page, PageRequest, RepoError, UserId, Version};
+use sea_orm::sea_query::{Expr, Query};
+use sea_orm::{
+    ActiveModelTrait as _, ActiveValue::NotSet, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel as _,
+    QueryFilter, QueryOrder, QuerySelect,
+};
+
+use super::convert::{board_from_row, board_to_row, member_from_row, member_to_row};
+use super::{for_update, versioned};
+use crate::entity::{board as boards, board_member, card_assignee};
+use crate::error::RepoResult;
+
+pub(super) async fn get_board<C: ConnectionTrait>(conn: &C, id: BoardId, lock: bool) -> Result<Board, RepoError> {
+    let query = boards::Entity::find_by_id(id.as_uuid());
+    let query = if lock { for_update(query, conn) } else { query };
+    board_from_row(&query.one(conn).await.repo()?.ok_or(RepoError::NotFound)?)
+}
+
+pub(super) async fn list_boards_for_user<C: ConnectionTrait>(
+    conn: &C,
+    user: UserId,
+    page: PageRequest,
+) -> Result<Page<Board>, RepoError> {
+    let memberships = Query::select()
+        .column(board_member::Column::BoardId)
+        .from(board_member::Entity)
+        .and_where(board_member::Column::UserId.eq(user.as_uuid()))
+        .to_owned();
+    let mut query = boards::Entity::find()
+        .filter(boards::Column::Id.in_subquery(memberships))
+        .order_by_asc(boards::Column::Id)
+        .limit(page.fetch_limit());
+    if let Some(after) = page.after() {
+        query = query.filter(boards::Column::Id.gt(after));
+    }
+    let rows = query.all(conn).await.repo()?.iter().map(board_from_row).collect::<Result<Vec<_>, _>>()?;
+    Ok(Page::from_overfetch(rows, page, |b| b.id.as_uuid()))
+}
+
+pub(super) async fn insert_board<C: ConnectionTrait>(conn: &C, b: &Board) -> Result<(), RepoError> {
+    boards::Entity::insert(board_to_row(b).into_active_model()).exec_without_returning(conn).await.repo()?;
+    Ok(())
+}
+
+pub(super) async fn update_board<C: ConnectionTrait>(conn: &C, b: &Board, expected: Version) -> Result<(), RepoError> {
+    let mut row = board_to_row(b).into_active_model().reset_all();
+    row.id = NotSet;
+    row.created_at = NotSet;
+    let result = boards::Entity::update_many()
+        .set(row)
+        .filter(boards::Column::Id.eq(b.id.as_uuid()))
+        .filter(boards::Column::Version.eq(expected.get()))
+        .exec(conn)
+        .await
+        .repo()?;
+    versioned::<boards::Entity, _>(conn, result.rows_affected, b.id.as_uuid()).await
+}
+
+pub(super) async fn delete_board<C: ConnectionTrait>(
+    conn: &C,
+    id: BoardId,
+    expected: Version,
+) -> Result<(), RepoError> {
+    let result = boards::Entity::delete_many()
+        .filter(boards::Column::Id.eq(id.as_uuid()))
+        .filter(boards::Column::Version.eq(expected.get()))
+        .exec(conn)
+        .await
+        .repo()?;
+    versioned::<boards::Entity, _>(conn, result.rows_affected, id.as_uuid()).await
+}
+
+pub(super) async fn membership<C: ConnectionTrait>(
+    conn: &C,
+    board: BoardId,
+    user: UserId,
+) -> Result<Option<BoardRole>, RepoError> {
+    find_member(conn, board, user).await.map(|m| m.map(|m| m.role))
+}
+
+pub(super) async fn get_member<C: ConnectionTrait>(
+    conn: &C,
+    board: BoardId,
+    user: UserId,
+) -> Result<Member, RepoError> {
+    find_member(conn, board, user).await?.ok_or(RepoError::NotFound)
+}
+
+async fn find_member<C: ConnectionTrait>(conn: &C, board: BoardId, user: UserId) -> Result<Option<Member>, RepoError> {
+    board_member::Entity::find_by_id((board.as_uuid(), user.as_uuid()))
+        .one(conn)
+        .await
+        .repo()?
+        .as_ref()
+        .map(member_from_row)
+        .transpose()
+}
+
+pub(super) async fn list_members<C: ConnectionTrait>(
+    conn: &C,
+    board: BoardId,
+    page: PageRequest,
+) -> Result<Page<Member>, RepoError> {
+    let mut query = board_member::Entity::find()
+        .filter(board_member::Column::BoardId.eq(board.as_uuid()))
+        .order_by_asc(board_member::Column::UserId)
+        .limit(page.fetch_limit());
+    if let Some(after) = page.after() {
+        query = query.filter(board_member::Column::UserId.gt(after));
+    }
+    let rows = query.all(conn).await.repo()?.iter().map(member_from_row).collect::<Result<Vec<_>, _>>()?;
+    Ok(Page::from_overfetch(rows, page, |m| m.user_id.as_uuid()))
+}
+
+/// Every member of a board, by user id: a board page shows them all.
+pub(super) async fn all_members<C: ConnectionTrait>(conn: &C, board: BoardId) -> Result<Vec<Member>, RepoError> {
+    board_member::Entity::find()
+        .filter(board_member::Column::BoardId.eq(board.as_uuid()))
+        .order_by_asc(board_member::Column::UserId)
+        .all(conn)
+        .await
+        .repo()?
+        .iter()
+        .map(member_from_row)
+        .collect()
+}
+
+pub(super) async fn other_owner<C: ConnectionTrait>(
+    conn: &C,
+    board: BoardId,
+    excluding: UserId,
+) -> Result<Option<UserId>, RepoError> {
+    let owner: Option<uuid::Uuid> = board_member::Entity::find()
+        .select_only()
+        .column(board_member::Column::UserId)
+        .filter(board_member::Column::BoardId.eq(board.as_uuid()))
+        .filter(board_member::Column::Role.eq(BoardRole::Owner.as_str()))
+        .filter(board_member::Column::UserId.ne(excluding.as_uuid()))
+        .order_by_asc(board_member::Column::CreatedAt)
+        .into_tuple()
+        .one(conn)
+        .await
+        .repo()?;
+    Ok(owner.map(UserId::from_uuid))
+}
+
+pub(super) async fn members_among<C: ConnectionTrait>(
+    conn: &C,
+    board: BoardId,
+    users: Vec<UserId>,
+) -> Result<Vec<UserId>, RepoError> {
+    let found: Vec<uuid::Uuid> = board_member::Entity::find()
+        .select_only()
+        .column(board_member::Column::UserId)
+        .filter(board_member::Column::BoardId.eq(board.as_uuid()))
+        .filter(board_member::Column::UserId.is_in(users.into_iter().map(|u| u.as_uuid())))
+        .into_tuple()
+        .all(conn)
+        .await
+        .repo()?;
+    Ok(found.into_iter().map(UserId::from_uuid).collect())
+}
+
+pub(super) async fn insert_member<C: ConnectionTrait>(conn: &C, m: &Member) -> Result<(), RepoError> {
+    board_member::Entity::insert(member_to_row(m).into_active_model()).exec_without_returning(conn).await.repo()?;
+    Ok(())
+}
+
+pub(super) async fn update_member<C: ConnectionTrait>(conn: &C, m: &Member) -> Result<(), RepoError> {
+    let result = board_member::Entity::update_many()
+        .col_expr(board_member::Column::Role, Expr::value(m.role.as_str()))
+        .col_expr(board_member::Column::UpdatedAt, Expr::value(m.updated_at))
+        .filter(board_member::Column::BoardId.eq(m.board_id.as_uuid()))
+        .filter(board_member::Column::UserId.eq(m.user_id.as_uuid()))
+        .exec(conn)
+        .await
+        .repo()?;
+    if result.rows_affected == 0 { Err(RepoError::NotFound) } else { Ok(()) }
+}
+
+pub(super) async fn delete_member<C: ConnectionTrait>(conn: &C, board: BoardId, user: UserId) -> Result<(), RepoError> {
+    // The foreign key cascades too; deleting explicitly keeps this true on a SQLite connection
+    // opened without `PRAGMA foreign_keys`.
+    card_assignee::Entity::delete_many()
+        .filter(card_assignee::Column::BoardId.eq(board.as_uuid()))
+        .filter(card_assignee::Column::UserId.eq(user.as_uuid()))
+        .exec(conn)
+        .await
+        .repo()?;
+    let result = board_member::Entity::delete_many()
+        .filter(board_member::Column::BoardId.eq(board.as_uuid()))
+        .filter(board_member::Column::UserId.eq(user.as_uuid()))
+        .exec(conn)
+        .await
+        .repo()?;
+    if result.rows_affected == 0 { Err(RepoError::NotFound) } else { Ok(()) }
+}

@@ -1,0 +1,273 @@
+//! [`board::BoardStore`], [`board::BoardTx`] and [`board::UserDirectory`] on SeaORM: thin
+//! delegations to the query functions, which serve the pool and the transaction alike.
+
+use board::{
+    Board, BoardRole, BoardStore, BoardTx, BoardView, Card, CardFilter, Column, Comment, Label, Member, Rank, Siblings,
+    UserDirectory,
+};
+use kernel::{
+    BoardId, CardId, ColumnId, CommentId, DomainEvent, LabelId, Page, PageRequest, RepoError, UserId, Version,
+};
+use sea_orm::{
+    AccessMode, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseTransaction, EntityTrait, IsolationLevel,
+    PaginatorTrait, QueryFilter, TransactionTrait as _,
+};
+use uuid::Uuid;
+
+use super::ranks::Side;
+use super::{boards, cards, columns, labels, ranks, view};
+use crate::Db;
+use crate::entity::user;
+use crate::error::RepoResult;
+
+/// Boards in SQL. Also answers [`UserDirectory`] from the `users` table.
+#[derive(Debug, Clone)]
+pub struct SeaBoardStore {
+    db: Db,
+}
+
+impl SeaBoardStore {
+    /// A store on `db`.
+    pub fn new(db: Db) -> Self {
+        Self { db }
+    }
+}
+
+/// One transaction over the board tables and the event log; rolls back when dropped.
+#[derive(Debug)]
+pub struct SeaBoardTx {
+    txn: DatabaseTransaction,
+}
+
+#[async_trait::async_trait]
+impl BoardStore for SeaBoardStore {
+    async fn begin(&self) -> Result<Box<dyn BoardTx>, RepoError> {
+        let txn = self.db.conn().begin().await.repo()?;
+        Ok(Box::new(SeaBoardTx { txn }))
+    }
+
+    async fn membership(&self, board: BoardId, user: UserId) -> Result<Option<BoardRole>, RepoError> {
+        boards::membership(self.db.conn(), board, user).await
+    }
+
+    async fn get_board_view(&self, board: BoardId) -> Result<BoardView, RepoError> {
+        // One snapshot for the seven reads, so a concurrent move cannot show a card twice. A
+        // SQLite transaction is a snapshot already; PostgreSQL needs REPEATABLE READ.
+        let txn = match self.db.conn().get_database_backend() {
+            DatabaseBackend::Postgres => self
+                .db
+                .conn()
+                .begin_with_config(Some(IsolationLevel::RepeatableRead), Some(AccessMode::ReadOnly))
+                .await
+                .repo()?,
+            _ => self.db.conn().begin().await.repo()?,
+        };
+        let view = view::get_board_view(&txn, board).await?;
+        txn.commit().await.repo()?;
+        Ok(view)
+    }
+
+    async fn list_boards_for_user(&self, user: UserId, page: PageRequest) -> Result<Page<Board>, RepoError> {
+        boards::list_boards_for_user(self.db.conn(), user, page).await
+    }
+
+    async fn list_members(&self, board: BoardId, page: PageRequest) -> Result<Page<Member>, RepoError> {
+        boards::list_members(self.db.conn(), board, page).await
+    }
+
+    async fn list_cards(&self, board: BoardId, filter: CardFilter, page: PageRequest) -> Result<Page<Card>, RepoError> {
+        cards::list_cards(self.db.conn(), board, filter, page).await
+    }
+
+    async fn get_card(&self, card: CardId) -> Result<Card, RepoError> {
+        cards::get_card(self.db.conn(), card).await
+    }
+
+    async fn get_column(&self, column: ColumnId) -> Result<Column, RepoError> {
+        columns::get_column(self.db.conn(), column, false).await
+    }
+
+    async fn get_label(&self, label: LabelId) -> Result<Label, RepoError> {
+        labels::get_label(self.db.conn(), label).await
+    }
+
+    async fn get_comment(&self, comment: CommentId) -> Result<Comment, RepoError> {
+        labels::get_comment(self.db.conn(), comment).await
+    }
+
+    async fn list_labels(&self, board: BoardId, page: PageRequest) -> Result<Page<Label>, RepoError> {
+        labels::list_labels(self.db.conn(), board, page).await
+    }
+
+    async fn list_comments(&self, card: CardId, page: PageRequest) -> Result<Page<Comment>, RepoError> {
+        labels::list_comments(self.db.conn(), card, page).await
+    }
+}
+
+#[async_trait::async_trait]
+impl UserDirectory for SeaBoardStore {
+    async fn user_exists(&self, id: UserId) -> Result<bool, RepoError> {
+        let n = user::Entity::find().filter(user::Column::Id.eq(id.as_uuid())).count(self.db.conn()).await.repo()?;
+        Ok(n > 0)
+    }
+}
+
+#[async_trait::async_trait]
+impl BoardTx for SeaBoardTx {
+    async fn lock_board(&self, board: BoardId) -> Result<Board, RepoError> {
+        boards::get_board(&self.txn, board, true).await
+    }
+
+    async fn membership(&self, board: BoardId, user: UserId) -> Result<Option<BoardRole>, RepoError> {
+        boards::membership(&self.txn, board, user).await
+    }
+
+    async fn get_member(&self, board: BoardId, user: UserId) -> Result<Member, RepoError> {
+        boards::get_member(&self.txn, board, user).await
+    }
+
+    async fn other_owner(&self, board: BoardId, excluding: UserId) -> Result<Option<UserId>, RepoError> {
+        boards::other_owner(&self.txn, board, excluding).await
+    }
+
+    async fn members_among(&self, board: BoardId, users: Vec<UserId>) -> Result<Vec<UserId>, RepoError> {
+        boards::members_among(&self.txn, board, users).await
+    }
+
+    async fn get_column(&self, column: ColumnId) -> Result<Column, RepoError> {
+        columns::get_column(&self.txn, column, false).await
+    }
+
+    async fn lock_column(&self, column: ColumnId) -> Result<Column, RepoError> {
+        columns::get_column(&self.txn, column, true).await
+    }
+
+    async fn count_cards(&self, column: ColumnId, include_archived: bool) -> Result<u64, RepoError> {
+        cards::count_cards(&self.txn, column, include_archived).await
+    }
+
+    async fn get_card(&self, card: CardId) -> Result<Card, RepoError> {
+        cards::get_card(&self.txn, card).await
+    }
+
+    async fn get_label(&self, label: LabelId) -> Result<Label, RepoError> {
+        labels::get_label(&self.txn, label).await
+    }
+
+    async fn labels_on_board(&self, board: BoardId, labels: Vec<LabelId>) -> Result<Vec<LabelId>, RepoError> {
+        labels::labels_on_board(&self.txn, board, labels).await
+    }
+
+    async fn get_comment(&self, comment: CommentId) -> Result<Comment, RepoError> {
+        labels::get_comment(&self.txn, comment).await
+    }
+
+    async fn rank_before(
+        &self,
+        siblings: Siblings,
+        bound: Option<Rank>,
+        excluding: Uuid,
+    ) -> Result<Option<Rank>, RepoError> {
+        ranks::neighbour(&self.txn, siblings, bound.as_ref(), Side::Below, excluding).await
+    }
+
+    async fn rank_after(&self, siblings: Siblings, bound: Rank, excluding: Uuid) -> Result<Option<Rank>, RepoError> {
+        ranks::neighbour(&self.txn, siblings, Some(&bound), Side::Above, excluding).await
+    }
+
+    async fn sibling_ranks(&self, siblings: Siblings) -> Result<Vec<(Uuid, Rank)>, RepoError> {
+        ranks::sibling_ranks(&self.txn, siblings).await
+    }
+
+    async fn set_ranks(&self, siblings: Siblings, ranks: Vec<(Uuid, Rank)>) -> Result<(), RepoError> {
+        ranks::set_ranks(&self.txn, siblings, ranks).await
+    }
+
+    async fn insert_board(&self, board: &Board) -> Result<(), RepoError> {
+        boards::insert_board(&self.txn, board).await
+    }
+
+    async fn update_board(&self, board: &Board, expected: Version) -> Result<(), RepoError> {
+        boards::update_board(&self.txn, board, expected).await
+    }
+
+    async fn delete_board(&self, board: BoardId, expected: Version) -> Result<(), RepoError> {
+        boards::delete_board(&self.txn, board, expected).await
+    }
+
+    async fn insert_member(&self, member: &Member) -> Result<(), RepoError> {
+        boards::insert_member(&self.txn, member).await
+    }
+
+    async fn update_member(&self, member: &Member) -> Result<(), RepoError> {
+        boards::update_member(&self.txn, member).await
+    }
+
+    async fn delete_member(&self, board: BoardId, user: UserId) -> Result<(), RepoError> {
+        boards::delete_member(&self.txn, board, user).await
+    }
+
+    async fn insert_column(&self, column: &Column) -> Result<(), RepoError> {
+        columns::insert_column(&self.txn, column).await
+    }
+
+    async fn update_column(&self, column: &Column, expected: Version) -> Result<(), RepoError> {
+        columns::update_column(&self.txn, column, expected).await
+    }
+
+    async fn delete_column(&self, column: ColumnId, expected: Version) -> Result<(), RepoError> {
+        columns::delete_column(&self.txn, column, expected).await
+    }
+
+    async fn insert_card(&self, card: &Card) -> Result<(), RepoError> {
+        cards::insert_card(&self.txn, card).await
+    }
+
+    async fn update_card(&self, card: &Card, expected: Version) -> Result<(), RepoError> {
+        cards::update_card(&self.txn, card, expected).await
+    }
+
+    async fn set_card_labels(&self, board: BoardId, card: CardId, labels: Vec<LabelId>) -> Result<(), RepoError> {
+        cards::set_card_labels(&self.txn, board, card, &labels).await
+    }
+
+    async fn set_card_assignees(&self, board: BoardId, card: CardId, users: Vec<UserId>) -> Result<(), RepoError> {
+        cards::set_card_assignees(&self.txn, board, card, &users).await
+    }
+
+    async fn delete_card(&self, card: CardId, expected: Version) -> Result<(), RepoError> {
+        cards::delete_card(&self.txn, card, expected).await
+    }
+
+    async fn insert_label(&self, label: &Label) -> Result<(), RepoError> {
+        labels::insert_label(&self.txn, label).await
+    }
+
+    async fn update_label(&self, label: &Label, expected: Version) -> Result<(), RepoError> {
+        labels::update_label(&self.txn, label, expected).await
+    }
+
+    async fn delete_label(&self, label: LabelId, expected: Version) -> Result<(), RepoError> {
+        labels::delete_label(&self.txn, label, expected).await
+    }
+
+    async fn insert_comment(&self, comment: &Comment) -> Result<(), RepoError> {
+        labels::insert_comment(&self.txn, comment).await
+    }
+
+    async fn update_comment(&self, comment: &Comment, expected: Version) -> Result<(), RepoError> {
+        labels::update_comment(&self.txn, comment, expected).await
+    }
+
+    async fn delete_comment(&self, comment: CommentId, expected: Version) -> Result<(), RepoError> {
+        labels::delete_comment(&self.txn, comment, expected).await
+    }
+
+    async fn record(&self, event: &DomainEvent) -> Result<(), RepoError> {
+        crate::events::record(&self.txn, event).await
+    }
+
+    async fn commit(self: Box<Self>) -> Result<(), RepoError> {
+        self.txn.commit().await.repo()
+    }
+}

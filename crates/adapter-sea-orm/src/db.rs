@@ -1,0 +1,85 @@
+//! The connection pool and which backend it talks to.
+
+use std::time::Duration;
+
+use anyhow::Context as _;
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection, Statement};
+
+/// Which SQL dialect is behind the pool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// PostgreSQL: row locks with `FOR UPDATE`, many writers.
+    Postgres,
+    /// SQLite: one writer at a time.
+    Sqlite,
+}
+
+/// A handle on the database: cheap to clone, shared by every repository.
+#[derive(Debug, Clone)]
+pub struct Db {
+    conn: DatabaseConnection,
+}
+
+impl Db {
+    /// Connects to `url` (`postgres://…` or `sqlite://…`) with a pool of at most `max_connections`
+    /// and a per-statement timeout on PostgreSQL.
+    pub async fn connect(url: &str, max_connections: u32, statement_timeout: Duration) -> anyhow::Result<Self> {
+        let mut opts = ConnectOptions::new(url.to_owned());
+        opts.max_connections(max_connections)
+            .min_connections(1)
+            .connect_timeout(Duration::from_secs(5))
+            .acquire_timeout(Duration::from_secs(5))
+            .sqlx_logging(false);
+        if url.starts_with("sqlite:") {
+            // SQLite serialises writers; a single connection avoids SQLITE_BUSY under load
+            // while WAL still lets that connection read fast.
+            opts.max_connections(1);
+        }
+        let conn = Database::connect(opts).await.context("cannot connect to the database")?;
+        let db = Self { conn };
+        match db.backend() {
+            Backend::Sqlite => {
+                for pragma in ["PRAGMA journal_mode = WAL", "PRAGMA foreign_keys = ON", "PRAGMA synchronous = NORMAL", "PRAGMA busy_timeout = 5000"] {
+                    db.conn.execute_unprepared(pragma).await.context(pragma)?;
+                }
+            }
+            Backend::Postgres => {
+                let ms = statement_timeout.as_millis();
+                // Applied to every pooled connection through the role-independent session default.
+                db.conn
+                    .execute_unprepared(&format!("SET statement_timeout = {ms}"))
+                    .await
+                    .context("cannot set statement_timeout")?;
+            }
+        }
+        Ok(db)
+    }
+
+    /// Wraps an existing connection (tests).
+    pub fn from_connection(conn: DatabaseConnection) -> Self {
+        Self { conn }
+    }
+
+    /// The pool.
+    pub fn conn(&self) -> &DatabaseConnection {
+        &self.conn
+    }
+
+    /// The dialect behind the pool.
+    pub fn backend(&self) -> Backend {
+        match self.conn.get_database_backend() {
+            DatabaseBackend::Postgres => Backend::Postgres,
+            _ => Backend::Sqlite,
+        }
+    }
+
+    /// `SELECT 1`, for readiness checks.
+    pub async fn ping(&self) -> anyhow::Result<()> {
+        let backend = self.conn.get_database_backend();
+        self.conn
+            .query_one(Statement::from_string(backend, "SELECT 1"))
+            .await
+            .context("database ping failed")?;
+        Ok(())
+    }
+}

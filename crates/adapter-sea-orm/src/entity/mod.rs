@@ -1,0 +1,20 @@
+//! SeaORM entities, one module per table. They never leave this crate: repositories convert
+//! them into domain types.
+//!
+//! SeaORM's derives generate `pub` items that name `Model`, so entity types are `pub` inside
+//! these crate-private modules.
+#![allow(unreachable_pub)]
+
+pub(crate) mod audit_event;
+pub(crate) mod outbox_event;
+pub(crate) mod access_token;
+pub(crate) mod session;
+pub(crate) mod user;
+pub(crate) mod board;
+pub(crate) mod board_column;
+pub(crate) mod board_member;
+pub(crate) mod card;
+pub(crate) mod card_assignee;
+pub(crate) mod card_comment;
+pub(crate) mod card_label;
+pub(crate) mod label;

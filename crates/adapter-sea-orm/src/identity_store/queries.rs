@@ -1,0 +1,114 @@
+//! Identity's queries, each written once over any connection (pool or transaction).
+
+use chrono::{DateTime, Utc};
+use identity::{AccessToken, User};
+use kernel::{Page, PageRequest, RepoError, TokenId, UserId, Version};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ActiveModelTrait as _, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel as _, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
+
+use super::convert::{token_from_row, token_to_row, user_from_row, user_to_row};
+use crate::entity::{access_token, user};
+use crate::error::RepoResult;
+
+pub(super) async fn get_user<C: ConnectionTrait>(conn: &C, id: UserId) -> Result<User, RepoError> {
+    let row = user::Entity::find_by_id(id.as_uuid()).one(conn).await.repo()?.ok_or(RepoError::NotFound)?;
+    user_from_row(row)
+}
+
+pub(super) async fn find_user_by_email<C: ConnectionTrait>(conn: &C, email: &str) -> Result<Option<User>, RepoError> {
+    user::Entity::find().filter(user::Column::Email.eq(email)).one(conn).await.repo()?.map(user_from_row).transpose()
+}
+
+pub(super) async fn list_users<C: ConnectionTrait>(conn: &C, page: PageRequest) -> Result<Page<User>, RepoError> {
+    let mut query = user::Entity::find().order_by_asc(user::Column::Id).limit(page.fetch_limit());
+    if let Some(after) = page.after() {
+        query = query.filter(user::Column::Id.gt(after));
+    }
+    let rows = query.all(conn).await.repo()?.into_iter().map(user_from_row).collect::<Result<Vec<_>, _>>()?;
+    Ok(Page::from_overfetch(rows, page, |u| u.id.as_uuid()))
+}
+
+pub(super) async fn count_active_admins<C: ConnectionTrait>(conn: &C) -> Result<u64, RepoError> {
+    user::Entity::find()
+        .filter(user::Column::Role.eq("admin"))
+        .filter(user::Column::Status.eq("active"))
+        .count(conn)
+        .await
+        .repo()
+}
+
+pub(super) async fn insert_user<C: ConnectionTrait>(conn: &C, u: &User) -> Result<(), RepoError> {
+    user::Entity::insert(user_to_row(u).into_active_model()).exec_without_returning(conn).await.repo()?;
+    Ok(())
+}
+
+pub(super) async fn update_user<C: ConnectionTrait>(conn: &C, u: &User, expected: Version) -> Result<(), RepoError> {
+    let row = user_to_row(u);
+    let result = user::Entity::update_many()
+        .col_expr(user::Column::DisplayName, Expr::value(row.display_name))
+        .col_expr(user::Column::Role, Expr::value(row.role))
+        .col_expr(user::Column::Status, Expr::value(row.status))
+        .col_expr(user::Column::PasswordHash, Expr::value(row.password_hash))
+        .col_expr(user::Column::Version, Expr::value(row.version))
+        .col_expr(user::Column::UpdatedAt, Expr::value(row.updated_at))
+        .filter(user::Column::Id.eq(row.id))
+        .filter(user::Column::Version.eq(expected.get()))
+        .exec(conn)
+        .await
+        .repo()?;
+    if result.rows_affected == 1 {
+        return Ok(());
+    }
+    match user::Entity::find_by_id(row.id).one(conn).await.repo()? {
+        Some(_) => Err(RepoError::Conflict("stale version".into())),
+        None => Err(RepoError::NotFound),
+    }
+}
+
+pub(super) async fn insert_token<C: ConnectionTrait>(conn: &C, t: &AccessToken, secret_hash: &str) -> Result<(), RepoError> {
+    token_to_row(t, secret_hash).into_active_model().insert(conn).await.repo()?;
+    Ok(())
+}
+
+pub(super) async fn find_token_by_hash<C: ConnectionTrait>(conn: &C, hash: &str) -> Result<Option<AccessToken>, RepoError> {
+    access_token::Entity::find()
+        .filter(access_token::Column::SecretHash.eq(hash))
+        .one(conn)
+        .await
+        .repo()?
+        .map(token_from_row)
+        .transpose()
+}
+
+pub(super) async fn list_tokens<C: ConnectionTrait>(conn: &C, owner: UserId, page: PageRequest) -> Result<Page<AccessToken>, RepoError> {
+    let mut query = access_token::Entity::find()
+        .filter(access_token::Column::UserId.eq(owner.as_uuid()))
+        .order_by_asc(access_token::Column::Id)
+        .limit(page.fetch_limit());
+    if let Some(after) = page.after() {
+        query = query.filter(access_token::Column::Id.gt(after));
+    }
+    let rows = query.all(conn).await.repo()?.into_iter().map(token_from_row).collect::<Result<Vec<_>, _>>()?;
+    Ok(Page::from_overfetch(rows, page, |t| t.id.as_uuid()))
+}
+
+pub(super) async fn delete_token<C: ConnectionTrait>(conn: &C, owner: UserId, id: TokenId) -> Result<AccessToken, RepoError> {
+    let row = access_token::Entity::find_by_id(id.as_uuid())
+        .filter(access_token::Column::UserId.eq(owner.as_uuid()))
+        .one(conn)
+        .await
+        .repo()?
+        .ok_or(RepoError::NotFound)?;
+    access_token::Entity::delete_by_id(row.id).exec(conn).await.repo()?;
+    token_from_row(row)
+}
+
+pub(super) async fn touch_token<C: ConnectionTrait>(conn: &C, id: TokenId, at: DateTime<Utc>) -> Result<(), RepoError> {
+    access_token::Entity::update_many()
+        .col_expr(access_token::Column::LastUsedAt, Expr::value(Some(at)))
+        .filter(access_token::Column::Id.eq(id.as_uuid()))
+        .exec(conn)
+        .await
+        .repo()?;
+    Ok(())
+}

@@ -1,0 +1,16 @@
+//! Outbound adapter: Corkboard's relational storage on SeaORM, for PostgreSQL and SQLite.
+//!
+//! Every query is written once as a function generic over [`sea_orm::ConnectionTrait`], so the
+//! same code serves the pool and an open transaction. Units of work own a
+//! [`sea_orm::DatabaseTransaction`] and roll back when dropped without commit.
+
+mod db;
+mod error;
+mod entity;
+mod events;
+mod identity_store;
+mod board_store;
+
+pub use db::{Backend, Db};
+pub use identity_store::{SeaIdentityStore, SeaIdentityTx, SeaSessionStore};
+pub use board_store::{SeaBoardStore, SeaBoardTx};

@@ -1,0 +1,272 @@
+//! One typed configuration: `CORKBOARD_*` environment variables over an optional TOML file
+//! (named by `CORKBOARD_CONFIG`), over defaults. Validated at start, every bad value reported.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use figment::Figment;
+use figment::providers::{Env, Format as _, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+/// A value that never shows in logs or `Debug` output.
+#[derive(Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    /// The value, for the one place that needs it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("\"[redacted]\"")
+    }
+}
+
+impl From<String> for Secret {
+    fn from(s: String) -> Self {
+        Self(s)
+    }
+}
+
+/// How log lines look.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable, for development.
+    Pretty,
+    /// One JSON object per line, for production.
+    Json,
+}
+
+/// Everything Corkboard can be told.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Address to listen on.
+    pub listen: String,
+    /// Where the SQLite file lives when no database URL is given.
+    pub data_dir: PathBuf,
+    /// `postgres://…` or `sqlite://…`; overrides the SQLite default.
+    pub database_url: Option<Secret>,
+    /// `redis://…`; when set, sessions live in Redis.
+    pub redis_url: Option<Secret>,
+    /// The external base URL; defaults to `http://{listen}`.
+    pub public_url: Option<String>,
+    /// Whether this instance runs background workers.
+    pub workers: bool,
+    /// The log filter (`tracing` `EnvFilter` syntax).
+    pub log: String,
+    /// `pretty` or `json`.
+    pub log_format: LogFormat,
+    /// Apply pending migrations at start.
+    pub migrate_on_start: bool,
+    /// How long in-flight requests may take to finish after a shutdown signal, in seconds.
+    pub shutdown_grace_secs: u64,
+    /// Prefix of every Redis key.
+    pub redis_key_prefix: String,
+    /// HTTP limits and policies.
+    pub http: HttpConfig,
+    /// Database pool.
+    pub database: DatabaseConfig,
+    /// Sign-in and sessions.
+    pub auth: AuthConfig,
+}
+
+/// HTTP limits and policies.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpConfig {
+    /// Largest accepted request body, in bytes.
+    pub body_limit_bytes: usize,
+    /// Longest a request may take, in seconds (then 503).
+    pub request_timeout_secs: u64,
+    /// Origins allowed by CORS.
+    pub cors_origins: Vec<String>,
+    /// Trust `X-Forwarded-For` for the client IP (only behind a proxy you control).
+    pub trust_forwarded_for: bool,
+}
+
+/// Database pool settings.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseConfig {
+    /// Pool size (PostgreSQL; SQLite uses one writer connection).
+    pub max_connections: u32,
+    /// Per-statement timeout on PostgreSQL, in milliseconds.
+    pub statement_timeout_ms: u64,
+}
+
+/// Sign-in and sessions.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthConfig {
+    /// Whether local password accounts may sign in.
+    pub password_login: bool,
+    /// A session unused this long ends, in minutes.
+    pub session_idle_minutes: i64,
+    /// A session ends this long after sign-in whatever happens, in hours.
+    pub session_absolute_hours: i64,
+    /// How many password hashes may run at once (each takes 19 MiB and a core for ~50 ms).
+    pub hash_concurrency: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:8080".into(),
+            data_dir: PathBuf::from("./data"),
+            database_url: None,
+            redis_url: None,
+            public_url: None,
+            workers: true,
+            log: "info,sqlx=warn,sea_orm=warn,tower_http=warn".into(),
+            log_format: LogFormat::Pretty,
+            migrate_on_start: true,
+            shutdown_grace_secs: 30,
+            redis_key_prefix: "corkboard:".into(),
+            http: HttpConfig {
+                body_limit_bytes: 1024 * 1024,
+                request_timeout_secs: 30,
+                cors_origins: Vec::new(),
+                trust_forwarded_for: false,
+            },
+            database: DatabaseConfig { max_connections: 16, statement_timeout_ms: 10_000 },
+            auth: AuthConfig {
+                password_login: true,
+                session_idle_minutes: 12 * 60,
+                session_absolute_hours: 7 * 24,
+                hash_concurrency: std::thread::available_parallelism().map_or(2, std::num::NonZero::get),
+            },
+        }
+    }
+}
+
+/// Why the configuration was refused: one line per problem.
+#[derive(Debug)]
+pub struct ConfigErrors(pub Vec<String>);
+
+impl fmt::Display for ConfigErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "invalid configuration:")?;
+        for e in &self.0 {
+            writeln!(f, "  - {e}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ConfigErrors {}
+
+impl Config {
+    /// Defaults, then the TOML file named by `CORKBOARD_CONFIG`, then `CORKBOARD_*` variables
+    /// (nested keys with `__`: `CORKBOARD_HTTP__BODY_LIMIT_BYTES`).
+    pub fn load() -> Result<Self, ConfigErrors> {
+        let mut figment = Figment::from(Serialized::defaults(Self::default()));
+        if let Ok(path) = std::env::var("CORKBOARD_CONFIG") {
+            if !std::path::Path::new(&path).is_file() {
+                return Err(ConfigErrors(vec![format!("CORKBOARD_CONFIG: no such file '{path}'")]));
+            }
+            figment = figment.merge(Toml::file(path));
+        }
+        figment = figment.merge(Env::prefixed("CORKBOARD_").ignore(&["CONFIG"]).split("__"));
+        let config: Self = figment.extract().map_err(|e| ConfigErrors(e.into_iter().map(|e| e.to_string()).collect()))?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Checks values that types cannot.
+    pub fn validate(&self) -> Result<(), ConfigErrors> {
+        let mut errors = Vec::new();
+        if self.listen.parse::<SocketAddr>().is_err() {
+            errors.push(format!("listen: '{}' is not an address like 127.0.0.1:8080", self.listen));
+        }
+        if let Some(url) = &self.public_url {
+            if !(url.starts_with("http://") || url.starts_with("https://")) || url.len() < 10 {
+                errors.push(format!("public_url: '{url}' must be an http:// or https:// URL"));
+            }
+        }
+        if let Some(url) = &self.database_url {
+            let url = url.expose();
+            if !(url.starts_with("postgres://") || url.starts_with("postgresql://") || url.starts_with("sqlite:")) {
+                errors.push("database_url: must start with postgres://, postgresql:// or sqlite:".into());
+            }
+        }
+        if let Some(url) = &self.redis_url {
+            if !(url.expose().starts_with("redis://") || url.expose().starts_with("rediss://")) {
+                errors.push("redis_url: must start with redis:// or rediss://".into());
+            }
+        }
+        if tracing_subscriber::EnvFilter::try_new(&self.log).is_err() {
+            errors.push(format!("log: '{}' is not a valid filter", self.log));
+        }
+        if self.http.body_limit_bytes == 0 {
+            errors.push("http.body_limit_bytes: must be greater than 0".into());
+        }
+        if self.http.request_timeout_secs == 0 {
+            errors.push("http.request_timeout_secs: must be greater than 0".into());
+        }
+        for origin in &self.http.cors_origins {
+            if !(origin.starts_with("http://") || origin.starts_with("https://")) || origin.ends_with('/') {
+                errors.push(format!("http.cors_origins: '{origin}' must be an origin like https://app.example.com"));
+            }
+        }
+        if self.database.max_connections == 0 {
+            errors.push("database.max_connections: must be greater than 0".into());
+        }
+        if self.auth.session_idle_minutes <= 0 || self.auth.session_absolute_hours <= 0 {
+            errors.push("auth.session_idle_minutes and auth.session_absolute_hours: must be greater than 0".into());
+        }
+        if self.auth.hash_concurrency == 0 {
+            errors.push("auth.hash_concurrency: must be greater than 0".into());
+        }
+        if errors.is_empty() { Ok(()) } else { Err(ConfigErrors(errors)) }
+    }
+
+    /// The database URL in force: the configured one, or the SQLite file under `data_dir`.
+    pub fn effective_database_url(&self) -> String {
+        match &self.database_url {
+            Some(url) => url.expose().to_owned(),
+            None => format!("sqlite://{}?mode=rwc", self.data_dir.join("corkboard.db").display()),
+        }
+    }
+
+    /// The public URL in force.
+    pub fn effective_public_url(&self) -> String {
+        self.public_url.clone().unwrap_or_else(|| format!("http://{}", self.listen))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid_and_embedded() {
+        let c = Config::default();
+        assert!(c.validate().is_ok());
+        assert!(c.effective_database_url().starts_with("sqlite://"));
+        assert_eq!(c.effective_public_url(), "http://127.0.0.1:8080");
+    }
+
+    #[test]
+    fn every_bad_value_is_reported() {
+        let mut c = Config::default();
+        c.listen = "nowhere".into();
+        c.database_url = Some(Secret::from("mysql://x".to_owned()));
+        c.http.body_limit_bytes = 0;
+        let errors = c.validate().unwrap_err().0;
+        assert_eq!(errors.len(), 3, "{errors:?}");
+    }
+
+    #[test]
+    fn secrets_do_not_show_in_debug() {
+        let mut c = Config::default();
+        c.database_url = Some(Secret::from("postgres://u:hunter2@db/x".to_owned()));
+        assert!(!format!("{c:?}").contains("hunter2"));
+    }
+}

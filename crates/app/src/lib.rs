@@ -1,0 +1,95 @@
+//! The composition root: the only crate that knows every concrete type. It reads the
+//! configuration, connects the stores, builds the services and the router, and runs the
+//! server until told to stop.
+
+pub mod cli;
+pub mod config;
+mod readiness;
+pub mod telemetry;
+mod wiring;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+pub use config::Config;
+pub use wiring::Services;
+
+use crate::readiness::Checks;
+
+/// A built application, listening, ready to run.
+pub struct App {
+    listener: TcpListener,
+    router: axum::Router,
+    readiness: Arc<Checks>,
+    grace: Duration,
+    services: Services,
+}
+
+impl App {
+    /// Connects to the stores (migrating when configured to), wires the services and binds
+    /// the listener. Port 0 in `config.listen` picks a free port ([`App::port`]).
+    pub async fn build(config: &Config) -> anyhow::Result<Self> {
+        let services = Services::connect(config).await?;
+        let readiness = Arc::new(Checks::new(services.db.clone(), services.redis.clone()));
+        let router = services.router(config, readiness.clone());
+        let listener = TcpListener::bind(&config.listen).await.with_context(|| format!("cannot listen on {}", config.listen))?;
+        Ok(Self { listener, router, readiness, grace: Duration::from_secs(config.shutdown_grace_secs), services })
+    }
+
+    /// The port the server listens on.
+    pub fn port(&self) -> u16 {
+        self.listener.local_addr().map(|a| a.port()).unwrap_or_default()
+    }
+
+    /// The services, for tests and the CLI.
+    pub fn services(&self) -> &Services {
+        &self.services
+    }
+
+    /// Serves until `shutdown` resolves; then readiness turns 503, new connections are
+    /// refused, and in-flight requests get `shutdown_grace_secs` to finish.
+    pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+        let stop = CancellationToken::new();
+        let serve = axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(stop.clone().cancelled_owned());
+        let server = tokio::spawn(serve.into_future());
+        shutdown.await;
+        tracing::info!("shutting down: draining in-flight requests");
+        self.readiness.start_draining();
+        stop.cancel();
+        match tokio::time::timeout(self.grace, server).await {
+            Ok(joined) => joined.context("server task failed")?.context("server failed")?,
+            Err(_) => tracing::warn!(grace_secs = self.grace.as_secs(), "requests still running after the grace period; stopping"),
+        }
+        tracing::info!("stopped");
+        Ok(())
+    }
+}
+
+/// Resolves on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}

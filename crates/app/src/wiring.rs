@@ -1,0 +1,88 @@
+//! Which adapter serves which port, decided once from the configuration.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use adapter_http::{AppState, HttpSettings, Readiness};
+use adapter_redis::{RedisPool, RedisSessionStore};
+use adapter_sea_orm::{Db, SeaBoardStore, SeaIdentityStore, SeaSessionStore};
+use anyhow::Context as _;
+use board::BoardService;
+use identity::{Argon2Hasher, IdentityService, SessionPolicy, SessionStore};
+use kernel::{Clock, IdGen, SystemClock, UuidV7};
+
+use crate::config::Config;
+
+/// The connected stores and the services built on them.
+#[derive(Clone)]
+pub struct Services {
+    /// The relational store.
+    pub db: Db,
+    /// Redis, when configured.
+    pub redis: Option<RedisPool>,
+    /// Users, sign-in, sessions, tokens.
+    pub identity: Arc<IdentityService>,
+    /// Boards.
+    pub boards: Arc<BoardService>,
+}
+
+impl Services {
+    /// Connects, migrates when configured to, and builds every service.
+    pub async fn connect(config: &Config) -> anyhow::Result<Self> {
+        let url = config.effective_database_url();
+        if config.database_url.is_none() {
+            std::fs::create_dir_all(&config.data_dir)
+                .with_context(|| format!("cannot create the data directory {}", config.data_dir.display()))?;
+        }
+        let db = Db::connect(&url, config.database.max_connections, Duration::from_millis(config.database.statement_timeout_ms))
+            .await?;
+        if config.migrate_on_start {
+            migrations::up_exclusive(db.conn()).await.context("migrations failed")?;
+        }
+        let redis = match &config.redis_url {
+            Some(url) => Some(RedisPool::connect(url.expose(), &config.redis_key_prefix).await?),
+            None => None,
+        };
+        Ok(Self::assemble(config, db, redis))
+    }
+
+    fn assemble(config: &Config, db: Db, redis: Option<RedisPool>) -> Self {
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        let ids: Arc<dyn IdGen> = Arc::new(UuidV7);
+        let sessions: Arc<dyn SessionStore> = match &redis {
+            Some(pool) => Arc::new(RedisSessionStore::new(pool.clone(), clock.clone())),
+            None => Arc::new(SeaSessionStore::new(db.clone(), clock.clone())),
+        };
+        let policy = SessionPolicy {
+            idle_timeout: chrono::Duration::minutes(config.auth.session_idle_minutes),
+            absolute_timeout: chrono::Duration::hours(config.auth.session_absolute_hours),
+        };
+        let identity = IdentityService::new(
+            Arc::new(SeaIdentityStore::new(db.clone())),
+            sessions,
+            Arc::new(Argon2Hasher::new(config.auth.hash_concurrency)),
+            clock.clone(),
+            ids.clone(),
+        )
+        .with_session_policy(policy)
+        .with_password_login(config.auth.password_login);
+        let board_store = Arc::new(SeaBoardStore::new(db.clone()));
+        let boards = BoardService::new(board_store.clone(), board_store, clock, ids);
+        Self { db, redis, identity: Arc::new(identity), boards: Arc::new(boards) }
+    }
+
+    /// The HTTP router over these services.
+    pub(crate) fn router(&self, config: &Config, readiness: Arc<dyn Readiness>) -> axum::Router {
+        let mut settings = HttpSettings::for_public_url(&config.effective_public_url());
+        settings.body_limit = config.http.body_limit_bytes;
+        settings.request_timeout = Duration::from_secs(config.http.request_timeout_secs);
+        settings.cors_origins.clone_from(&config.http.cors_origins);
+        settings.trust_forwarded_for = config.http.trust_forwarded_for;
+        adapter_http::router(AppState {
+            identity: self.identity.clone(),
+            boards: self.boards.clone(),
+            readiness,
+            settings: Arc::new(settings),
+        })
+    }
+}

@@ -1,0 +1,16 @@
+//! The board domain's entities, value types and use-case inputs. No serde, no ORM: adapters
+//! convert at their edge.
+
+mod entities;
+mod input;
+mod values;
+
+pub use entities::{Board, BoardView, Card, Column, Comment, Label, Member};
+pub use input::{
+    BoardChanges, CardChanges, CardFilter, CardMove, ColumnChanges, ColumnMove, LabelChanges, NewBoard, NewCard,
+    NewColumn, NewLabel, NewMember,
+};
+pub use values::{
+    BoardName, BoardRole, BoardRoleError, CardTitle, Color, ColorError, ColumnName, CommentBody, Description,
+    LabelName, TextError, WipLimit, WipLimitError,
+};

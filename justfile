@@ -1,0 +1,52 @@
+# Corkboard's everyday commands. `just` alone lists them.
+set shell := ["bash", "-euo", "pipefail", "-c"]
+
+# List the recipes.
+default:
+    @just --list
+
+# Serve the embedded default: SQLite under ./data, http://127.0.0.1:8080.
+run:
+    cargo run --release
+
+# Every test of the workspace (README's test command; set TEST_DATABASE_URL / TEST_REDIS_URL for PostgreSQL and Redis).
+test:
+    cargo test --workspace
+
+# Clippy on every crate and target, warnings as errors (as CI).
+lint:
+    cargo clippy --workspace --all-targets -- -D warnings
+
+# Format every crate.
+fmt:
+    cargo fmt --all
+
+# Fail when a file is not formatted (as CI).
+fmt-check:
+    cargo fmt --all -- --check
+
+# Fail on a dependency edge that breaks the crate rules (shared/STYLE.md §1).
+check-arch:
+    bash .ci/check-arch.sh
+
+# Run the migration CLI: `just migrate up`, `just migrate down`, `just migrate status`.
+migrate *ARGS:
+    cargo run --release -- migrate {{ARGS}}
+
+# Print the OpenAPI document.
+openapi:
+    cargo run -q -- openapi
+
+# Browser end-to-end tests (not implemented yet).
+e2e:
+    @echo "just e2e: not implemented yet: see the open issue for browser SSO end-to-end tests (SPEC §6)" >&2
+    @exit 1
+
+# Benchmark (not implemented yet).
+bench:
+    @echo "just bench: not implemented yet: see the open issue for the benchmark (SPEC §6)" >&2
+    @exit 1
+
+# What CI runs: format, architecture, lints, tests.
+ci:
+    bash .ci/run

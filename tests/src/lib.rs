@@ -1,0 +1,21 @@
+//! Test support shared by the API tests and the adapter contract suites: a fresh database per
+//! test on every configured backend, a Redis key namespace per test, the real server on port 0,
+//! and a check of every API response against the served OpenAPI document.
+//!
+//! SQLite always runs. PostgreSQL runs when `TEST_DATABASE_URL` is set and Redis when
+//! `TEST_REDIS_URL` is set; under `CI=true` both must be set and reachable, or the suite fails.
+
+#![allow(clippy::missing_panics_doc, clippy::unwrap_used, clippy::expect_used)]
+
+mod app;
+mod db;
+mod openapi;
+
+pub use app::{Session, TestApp, TestResponse};
+pub use db::{Backend, TestDb, databases, redis_pool};
+pub use openapi::Conformance;
+
+/// Whether we run in CI, where a missing service is a failure rather than a skip.
+pub fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
+}

@@ -1,0 +1,537 @@
+//! The board store's contract on SQLite and PostgreSQL: versioned writes, cascades, the
+//! one-call board view, card filters and pages, rank order, and units of work that roll back
+//! with their events. The last tests drive `BoardService` on the real store.
+
+use std::sync::Arc;
+
+use adapter_sea_orm::{SeaBoardStore, SeaIdentityStore};
+use board::{
+    Board, BoardError, BoardName, BoardRole, BoardService, BoardStore as _, Card, CardFilter, CardMove, CardTitle,
+    Color, Column, ColumnName, Comment, CommentBody, Description, Label, LabelName, Member, NewBoard, NewCard,
+    NewColumn, Rank, Siblings, UserDirectory as _, WipLimit,
+};
+use chrono::{DateTime, Duration, Utc};
+use corkboard_tests::{TestDb, databases};
+use identity::{DisplayName, Email, IdentityStore as _, Role, User, UserStatus};
+use kernel::{
+    Actor, BoardId, Caller, CardId, Changes, Clock as _, ColumnId, CommentId, DomainEvent, LabelId, PageRequest,
+    RepoError, RequestMeta, SystemClock, UserId, UuidV7, Version,
+};
+use sea_orm::{ConnectionTrait as _, Statement};
+use uuid::Uuid;
+
+fn now() -> DateTime<Utc> {
+    SystemClock.now()
+}
+
+async fn count(db: &TestDb, table: &str) -> i64 {
+    let backend = db.db.conn().get_database_backend();
+    let sql = format!("SELECT COUNT(*) AS n FROM {table}");
+    let row = db.db.conn().query_one(Statement::from_string(backend, sql)).await.unwrap().unwrap();
+    row.try_get::<i64>("", "n").unwrap()
+}
+
+async fn users(db: &TestDb, n: usize) -> Vec<UserId> {
+    let identity = SeaIdentityStore::new(db.db.clone());
+    let tx = identity.begin().await.unwrap();
+    let mut ids = Vec::new();
+    for _ in 0..n {
+        let id = UserId::from_uuid(Uuid::now_v7());
+        let user = User {
+            id,
+            email: Email::parse(&format!("{}@x.io", id.as_uuid().simple())).unwrap(),
+            display_name: DisplayName::parse("Someone").unwrap(),
+            role: Role::Member,
+            status: UserStatus::Active,
+            password_hash: None,
+            version: Version::FIRST,
+            created_at: now(),
+            updated_at: now(),
+        };
+        tx.insert_user(&user).await.unwrap();
+        ids.push(id);
+    }
+    tx.commit().await.unwrap();
+    ids
+}
+
+fn rank(s: &str) -> Rank {
+    Rank::parse(s).unwrap()
+}
+
+fn new_board(owner: UserId) -> Board {
+    Board {
+        id: BoardId::from_uuid(Uuid::now_v7()),
+        name: BoardName::parse("Roadmap").unwrap(),
+        description: Description::parse("## Plans").unwrap(),
+        owner_id: owner,
+        archived: false,
+        version: Version::FIRST,
+        created_at: now(),
+        updated_at: now(),
+    }
+}
+
+fn member(board: BoardId, user: UserId, role: BoardRole) -> Member {
+    Member { board_id: board, user_id: user, role, created_at: now(), updated_at: now() }
+}
+
+fn column(board: BoardId, at: &str, wip: Option<i64>) -> Column {
+    Column {
+        id: ColumnId::from_uuid(Uuid::now_v7()),
+        board_id: board,
+        name: ColumnName::parse(&format!("Column {at}")).unwrap(),
+        rank: rank(at),
+        wip_limit: wip.map(|w| WipLimit::parse(w).unwrap()),
+        version: Version::FIRST,
+        created_at: now(),
+        updated_at: now(),
+    }
+}
+
+fn card(board: BoardId, column: ColumnId, at: &str, by: UserId) -> Card {
+    Card {
+        id: CardId::from_uuid(Uuid::now_v7()),
+        board_id: board,
+        column_id: column,
+        title: CardTitle::parse(&format!("Card {at}")).unwrap(),
+        description: Description::empty(),
+        rank: rank(at),
+        labels: vec![],
+        assignees: vec![],
+        due_at: None,
+        archived: false,
+        version: Version::FIRST,
+        created_by: by,
+        created_at: now(),
+        updated_at: now(),
+    }
+}
+
+fn label(board: BoardId, name: &str) -> Label {
+    Label {
+        id: LabelId::from_uuid(Uuid::now_v7()),
+        board_id: board,
+        name: LabelName::parse(name).unwrap(),
+        color: Color::parse("#aa00ff").unwrap(),
+        version: Version::FIRST,
+        created_at: now(),
+        updated_at: now(),
+    }
+}
+
+/// A board with two members, two columns (the second-created sorts first), two labels, and
+/// five cards, one of them archived.
+struct Seed {
+    owner: UserId,
+    editor: UserId,
+    board: Board,
+    /// `todo` at "V", `doing` at "U": `doing` comes first.
+    todo: Column,
+    doing: Column,
+    labels: [Label; 2],
+    /// In `todo`: `cards[0]` at "b" (labelled, assigned), `cards[1]` at "a", `cards[4]` at "0V"
+    /// (archived). In `doing`: `cards[2]` at "Z", `cards[3]` at "a" ("Z" < "a" byte-wise).
+    cards: Vec<Card>,
+}
+
+async fn seed(db: &TestDb) -> Seed {
+    let [owner, editor] = users(db, 2).await.try_into().unwrap();
+    let board = new_board(owner);
+    let (todo, doing) = (column(board.id, "V", None), column(board.id, "U", Some(5)));
+    let labels = [label(board.id, "bug"), label(board.id, "ux")];
+    let mut cards = vec![
+        card(board.id, todo.id, "b", owner),
+        card(board.id, todo.id, "a", owner),
+        card(board.id, doing.id, "Z", editor),
+        card(board.id, doing.id, "a", editor),
+        card(board.id, todo.id, "0V", owner),
+    ];
+    cards[0].labels = {
+        let mut l = vec![labels[1].id, labels[0].id];
+        l.sort();
+        l
+    };
+    cards[0].assignees = {
+        let mut a = vec![owner, editor];
+        a.sort();
+        a
+    };
+    cards[0].due_at = Some(now() + Duration::days(1));
+    cards[2].due_at = Some(now() + Duration::days(10));
+    cards[2].labels = vec![labels[0].id];
+    cards[4].archived = true;
+
+    let store = SeaBoardStore::new(db.db.clone());
+    let tx = store.begin().await.unwrap();
+    tx.insert_board(&board).await.unwrap();
+    tx.insert_member(&member(board.id, owner, BoardRole::Owner)).await.unwrap();
+    tx.insert_member(&member(board.id, editor, BoardRole::Editor)).await.unwrap();
+    tx.insert_column(&todo).await.unwrap();
+    tx.insert_column(&doing).await.unwrap();
+    for l in &labels {
+        tx.insert_label(l).await.unwrap();
+    }
+    for c in &cards {
+        tx.insert_card(c).await.unwrap();
+    }
+    tx.commit().await.unwrap();
+    Seed { owner, editor, board, todo, doing, labels, cards }
+}
+
+#[tokio::test]
+async fn writes_with_a_stale_version_are_conflicts_and_change_nothing() {
+    for db in databases().await {
+        let s = seed(&db).await;
+        let store = SeaBoardStore::new(db.db.clone());
+        let mut renamed = s.board.clone();
+        renamed.name = BoardName::parse("Renamed").unwrap();
+        renamed.version = Version::new(2);
+
+        let tx = store.begin().await.unwrap();
+        let stale = tx.update_board(&renamed, Version::new(7)).await;
+        assert!(matches!(stale, Err(RepoError::Conflict(_))), "{:?}: {stale:?}", db.backend);
+        let stale = tx.delete_card(s.cards[0].id, Version::new(3)).await;
+        assert!(matches!(stale, Err(RepoError::Conflict(_))), "{:?}: {stale:?}", db.backend);
+        let missing = tx.delete_card(CardId::from_uuid(Uuid::now_v7()), Version::FIRST).await;
+        assert!(matches!(missing, Err(RepoError::NotFound)), "{:?}: {missing:?}", db.backend);
+        // The unit of work is still usable after a refused write, on PostgreSQL too.
+        tx.update_board(&renamed, Version::FIRST).await.unwrap();
+        tx.commit().await.unwrap();
+
+        let view = store.get_board_view(s.board.id).await.unwrap();
+        assert_eq!(view.board, renamed, "{:?}", db.backend);
+        assert_eq!(store.get_card(s.cards[0].id).await.unwrap(), s.cards[0], "{:?}", db.backend);
+    }
+}
+
+#[tokio::test]
+async fn the_board_view_holds_ordered_columns_and_open_cards_with_labels_and_assignees() {
+    for db in databases().await {
+        let s = seed(&db).await;
+        let view = SeaBoardStore::new(db.db.clone()).get_board_view(s.board.id).await.unwrap();
+        assert_eq!(view.board, s.board, "{:?}", db.backend);
+        assert_eq!(view.columns, [s.doing.clone(), s.todo.clone()], "{:?}", db.backend);
+        let order: Vec<CardId> = view.cards.iter().map(|c| c.id).collect();
+        let expected = [s.cards[2].id, s.cards[3].id, s.cards[1].id, s.cards[0].id];
+        assert_eq!(order, expected, "{:?}: by column position, then byte-wise rank", db.backend);
+        let labelled = view.cards.iter().find(|c| c.id == s.cards[0].id).unwrap();
+        assert_eq!(labelled, &s.cards[0], "{:?}", db.backend);
+        assert_eq!(view.members.len(), 2);
+        assert_eq!(view.role_of(s.editor), Some(BoardRole::Editor));
+        let mut label_ids: Vec<LabelId> = s.labels.iter().map(|l| l.id).collect();
+        label_ids.sort();
+        assert_eq!(view.labels.iter().map(|l| l.id).collect::<Vec<_>>(), label_ids);
+    }
+}
+
+#[tokio::test]
+async fn cards_are_filtered_and_paged_by_id() {
+    for db in databases().await {
+        let s = seed(&db).await;
+        let store = SeaBoardStore::new(db.db.clone());
+        let ids = |cards: &[Card]| cards.iter().map(|c| c.id).collect::<Vec<_>>();
+        let list =
+            async |filter: CardFilter| store.list_cards(s.board.id, filter, PageRequest::first()).await.unwrap().items;
+
+        let all = list(CardFilter::default()).await;
+        let mut expected: Vec<CardId> = s.cards.iter().map(|c| c.id).collect();
+        expected.sort();
+        assert_eq!(ids(&all), expected, "{:?}", db.backend);
+
+        let in_doing = list(CardFilter { column_id: Some(s.doing.id), ..CardFilter::default() }).await;
+        assert_eq!(ids(&in_doing), [s.cards[2].id, s.cards[3].id], "{:?}", db.backend);
+        let assigned = list(CardFilter { assignee: Some(s.editor), ..CardFilter::default() }).await;
+        assert_eq!(assigned, [s.cards[0].clone()], "{:?}", db.backend);
+        let bugs = list(CardFilter { label: Some(s.labels[0].id), ..CardFilter::default() }).await;
+        assert_eq!(ids(&bugs), [s.cards[0].id, s.cards[2].id], "{:?}", db.backend);
+        let due_soon = list(CardFilter { due_before: Some(now() + Duration::days(2)), ..CardFilter::default() }).await;
+        assert_eq!(ids(&due_soon), [s.cards[0].id], "{:?}", db.backend);
+        let archived = list(CardFilter { archived: Some(true), ..CardFilter::default() }).await;
+        assert_eq!(ids(&archived), [s.cards[4].id], "{:?}", db.backend);
+        let open_in_todo =
+            list(CardFilter { column_id: Some(s.todo.id), archived: Some(false), ..CardFilter::default() }).await;
+        assert_eq!(ids(&open_in_todo), [s.cards[0].id, s.cards[1].id], "{:?}", db.backend);
+
+        let mut seen = Vec::new();
+        let mut cursor = None;
+        loop {
+            let page =
+                store.list_cards(s.board.id, CardFilter::default(), PageRequest::new(Some(2), cursor)).await.unwrap();
+            assert!(page.items.len() <= 2);
+            seen.extend(ids(&page.items));
+            cursor = page.next_cursor;
+            if cursor.is_none() {
+                break;
+            }
+        }
+        assert_eq!(seen, expected, "{:?}: pages cover every card once, in id order", db.backend);
+    }
+}
+
+#[tokio::test]
+async fn deleting_a_board_deletes_everything_on_it() {
+    for db in databases().await {
+        let s = seed(&db).await;
+        let other = seed(&db).await;
+        let store = SeaBoardStore::new(db.db.clone());
+        let comment = Comment {
+            id: CommentId::from_uuid(Uuid::now_v7()),
+            card_id: s.cards[0].id,
+            board_id: s.board.id,
+            author_id: s.editor,
+            body: CommentBody::parse("First!").unwrap(),
+            version: Version::FIRST,
+            created_at: now(),
+            updated_at: now(),
+        };
+        let tx = store.begin().await.unwrap();
+        tx.insert_comment(&comment).await.unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(store.get_comment(comment.id).await.unwrap(), comment, "{:?}", db.backend);
+
+        let tx = store.begin().await.unwrap();
+        tx.delete_board(s.board.id, Version::FIRST).await.unwrap();
+        tx.commit().await.unwrap();
+
+        let tables = [
+            ("boards", 1),
+            ("board_members", 2),
+            ("board_columns", 2),
+            ("cards", 5),
+            ("labels", 2),
+            ("card_labels", 3),
+            ("card_assignees", 2),
+            ("card_comments", 0),
+        ];
+        for (table, left) in tables {
+            assert_eq!(count(&db, table).await, left, "{:?}: {table} keeps only the other board's rows", db.backend);
+        }
+        assert!(matches!(store.get_board_view(s.board.id).await, Err(RepoError::NotFound)));
+        assert!(store.get_board_view(other.board.id).await.is_ok());
+    }
+}
+
+#[tokio::test]
+async fn labels_and_memberships_take_their_links_with_them() {
+    for db in databases().await {
+        let s = seed(&db).await;
+        let store = SeaBoardStore::new(db.db.clone());
+        let tx = store.begin().await.unwrap();
+        tx.delete_label(s.labels[0].id, Version::FIRST).await.unwrap();
+        tx.delete_member(s.board.id, s.editor).await.unwrap();
+        tx.commit().await.unwrap();
+        let card = store.get_card(s.cards[0].id).await.unwrap();
+        assert_eq!(card.labels, [s.labels[1].id], "{:?}", db.backend);
+        assert_eq!(card.assignees, [s.owner], "{:?}", db.backend);
+        assert_eq!(store.membership(s.board.id, s.editor).await.unwrap(), None);
+    }
+}
+
+#[tokio::test]
+async fn an_assignee_who_is_not_a_member_is_refused_by_the_database() {
+    for db in databases().await {
+        let s = seed(&db).await;
+        let [stranger] = users(&db, 1).await.try_into().unwrap();
+        let store = SeaBoardStore::new(db.db.clone());
+        let tx = store.begin().await.unwrap();
+        let refused = tx.set_card_assignees(s.board.id, s.cards[1].id, vec![stranger]).await;
+        assert!(matches!(refused, Err(RepoError::NotFound)), "{:?}: {refused:?}", db.backend);
+    }
+}
+
+#[tokio::test]
+async fn a_unit_of_work_dropped_without_commit_leaves_neither_change_nor_event() {
+    for db in databases().await {
+        let [owner] = users(&db, 1).await.try_into().unwrap();
+        let store = SeaBoardStore::new(db.db.clone());
+        let board = new_board(owner);
+        let tx = store.begin().await.unwrap();
+        tx.insert_board(&board).await.unwrap();
+        let event = DomainEvent {
+            id: Uuid::now_v7(),
+            occurred_at: now(),
+            actor: Actor::User(owner),
+            action: "board.created",
+            resource_type: "board",
+            resource_id: board.id.as_uuid(),
+            board_id: Some(board.id),
+            changes: Changes::new().set("name", "Roadmap"),
+            meta: RequestMeta::default(),
+        };
+        tx.record(&event).await.unwrap();
+        drop(tx);
+        assert_eq!(count(&db, "boards").await, 0, "{:?}", db.backend);
+        assert_eq!(count(&db, "audit_events").await, 0, "{:?}", db.backend);
+        assert_eq!(count(&db, "outbox_events").await, 0, "{:?}", db.backend);
+
+        let tx = store.begin().await.unwrap();
+        tx.insert_board(&board).await.unwrap();
+        tx.record(&event).await.unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(count(&db, "boards").await, 1, "{:?}", db.backend);
+        assert_eq!(count(&db, "audit_events").await, 1, "{:?}", db.backend);
+        assert_eq!(count(&db, "outbox_events").await, 1, "{:?}", db.backend);
+    }
+}
+
+#[tokio::test]
+async fn neighbour_ranks_compare_byte_wise_and_skip_the_moving_item() {
+    for db in databases().await {
+        let s = seed(&db).await;
+        let store = SeaBoardStore::new(db.db.clone());
+        let cards = Siblings::Cards(s.doing.id);
+        let tx = store.begin().await.unwrap();
+        let (z, a) = (s.cards[2].id.as_uuid(), s.cards[3].id.as_uuid());
+        assert_eq!(tx.rank_before(cards, None, Uuid::nil()).await.unwrap(), Some(rank("a")), "{:?}", db.backend);
+        assert_eq!(tx.rank_before(cards, None, a).await.unwrap(), Some(rank("Z")), "{:?}", db.backend);
+        assert_eq!(tx.rank_before(cards, Some(rank("a")), Uuid::nil()).await.unwrap(), Some(rank("Z")));
+        assert_eq!(tx.rank_after(cards, rank("Z"), Uuid::nil()).await.unwrap(), Some(rank("a")), "{:?}", db.backend);
+        assert_eq!(tx.rank_after(cards, rank("Z"), a).await.unwrap(), None);
+        assert_eq!(tx.sibling_ranks(cards).await.unwrap(), [(z, rank("Z")), (a, rank("a"))], "{:?}", db.backend);
+
+        let columns = Siblings::Columns(s.board.id);
+        tx.set_ranks(columns, vec![(s.doing.id.as_uuid(), rank("x"))]).await.unwrap();
+        let order: Vec<Uuid> = tx.sibling_ranks(columns).await.unwrap().into_iter().map(|(id, _)| id).collect();
+        assert_eq!(order, [s.todo.id.as_uuid(), s.doing.id.as_uuid()], "{:?}", db.backend);
+        tx.commit().await.unwrap();
+        let doing = store.get_column(s.doing.id).await.unwrap();
+        assert_eq!(doing.version, Version::FIRST, "{:?}: a rebalance leaves versions alone", db.backend);
+    }
+}
+
+#[tokio::test]
+async fn the_user_directory_knows_who_exists() {
+    for db in databases().await {
+        let [someone] = users(&db, 1).await.try_into().unwrap();
+        let store = SeaBoardStore::new(db.db.clone());
+        assert!(store.user_exists(someone).await.unwrap());
+        assert!(!store.user_exists(UserId::from_uuid(Uuid::now_v7())).await.unwrap(), "{:?}", db.backend);
+    }
+}
+
+fn service(db: &TestDb) -> BoardService {
+    let store = Arc::new(SeaBoardStore::new(db.db.clone()));
+    BoardService::new(store.clone(), store, Arc::new(SystemClock), Arc::new(UuidV7))
+}
+
+fn new_card(column_id: ColumnId, title: &str) -> NewCard {
+    NewCard {
+        title: CardTitle::parse(title).unwrap(),
+        column_id,
+        description: Description::empty(),
+        labels: vec![],
+        assignees: vec![],
+        due_at: None,
+    }
+}
+
+#[tokio::test]
+async fn the_service_enforces_wip_limits_and_records_one_event_per_change() {
+    for db in databases().await {
+        let [owner] = users(&db, 1).await.try_into().unwrap();
+        let me = Caller::user(owner, false);
+        let svc = service(&db);
+        let board = svc
+            .create_board(&me, NewBoard { name: BoardName::parse("Ops").unwrap(), description: Description::empty() })
+            .await
+            .unwrap();
+        let name = |n: &str| ColumnName::parse(n).unwrap();
+        let limited = NewColumn { name: name("Doing"), wip_limit: Some(WipLimit::parse(1).unwrap()) };
+        let doing = svc.create_column(&me, board.id, limited).await.unwrap();
+        let todo = svc.create_column(&me, board.id, NewColumn { name: name("Todo"), wip_limit: None }).await.unwrap();
+        let first = svc.create_card(&me, board.id, new_card(doing.id, "First")).await.unwrap();
+        let refused = svc.create_card(&me, board.id, new_card(doing.id, "Second")).await;
+        assert!(matches!(refused, Err(BoardError::WipLimitExceeded { limit: 1, .. })), "{:?}: {refused:?}", db.backend);
+        let second = svc.create_card(&me, board.id, new_card(todo.id, "Second")).await.unwrap();
+        let into_full = CardMove { column_id: doing.id, before_id: Some(first.id), after_id: None };
+        let refused = svc.move_card(&me, second.id, into_full, None).await;
+        assert!(matches!(refused, Err(BoardError::WipLimitExceeded { .. })), "{:?}: {refused:?}", db.backend);
+        let stale = svc
+            .move_card(
+                &me,
+                first.id,
+                CardMove { column_id: todo.id, before_id: None, after_id: None },
+                Some(Version::new(9)),
+            )
+            .await;
+        assert!(matches!(stale, Err(BoardError::VersionMismatch)), "{:?}: {stale:?}", db.backend);
+        let front = CardMove { column_id: todo.id, before_id: Some(second.id), after_id: None };
+        let moved = svc.move_card(&me, first.id, front, Some(first.version)).await.unwrap();
+        assert_eq!(moved.version, Version::new(2));
+
+        let view = svc.get_board(&me, board.id).await.unwrap();
+        assert_eq!(view.columns.iter().map(|c| c.id).collect::<Vec<_>>(), [doing.id, todo.id]);
+        assert_eq!(view.cards.iter().map(|c| c.id).collect::<Vec<_>>(), [first.id, second.id], "{:?}", db.backend);
+        // board, two columns, two cards, one move; refused changes leave no trace.
+        assert_eq!(count(&db, "audit_events").await, 6, "{:?}", db.backend);
+        assert_eq!(count(&db, "outbox_events").await, 6, "{:?}", db.backend);
+    }
+}
+
+#[tokio::test]
+async fn repeated_moves_into_one_gap_rebalance_the_column_invisibly() {
+    for db in databases().await {
+        let [owner] = users(&db, 1).await.try_into().unwrap();
+        let me = Caller::user(owner, false);
+        let svc = service(&db);
+        let board = svc
+            .create_board(&me, NewBoard { name: BoardName::parse("Busy").unwrap(), description: Description::empty() })
+            .await
+            .unwrap();
+        let col = svc
+            .create_column(&me, board.id, NewColumn { name: ColumnName::parse("All").unwrap(), wip_limit: None })
+            .await
+            .unwrap();
+        let mut order = Vec::new();
+        for i in 0..4 {
+            order.push(svc.create_card(&me, board.id, new_card(col.id, &format!("Card {i}"))).await.unwrap().id);
+        }
+        // Always move the last card in front of the second: the gap after the first card
+        // keeps shrinking, about one more key character every six moves, so 250 moves would
+        // need keys of 40-odd characters without a rebalance.
+        for _ in 0..250 {
+            let last = order.pop().unwrap();
+            let to = CardMove { column_id: col.id, before_id: Some(order[1]), after_id: None };
+            svc.move_card(&me, last, to, None).await.unwrap();
+            order.insert(1, last);
+        }
+        let view = svc.get_board(&me, board.id).await.unwrap();
+        assert_eq!(view.cards.iter().map(|c| c.id).collect::<Vec<_>>(), order, "{:?}", db.backend);
+        assert!(view.cards.iter().all(|c| !c.rank.is_too_long()), "{:?}: rebalanced on the way", db.backend);
+        let versions: Vec<i64> = view.cards.iter().map(|c| c.version.get()).collect();
+        assert_eq!(versions.iter().sum::<i64>(), 4 + 250, "{:?}: one version per move, none per rebalance", db.backend);
+    }
+}
+
+#[tokio::test]
+async fn membership_rules_hold_on_the_real_store() {
+    for db in databases().await {
+        let [owner, friend] = users(&db, 2).await.try_into().unwrap();
+        let (me, them) = (Caller::user(owner, false), Caller::user(friend, false));
+        let svc = service(&db);
+        let board = svc
+            .create_board(&me, NewBoard { name: BoardName::parse("Team").unwrap(), description: Description::empty() })
+            .await
+            .unwrap();
+        let hidden = svc.get_board(&them, board.id).await;
+        assert!(matches!(hidden, Err(BoardError::NotFound)), "{:?}: {hidden:?}", db.backend);
+        let unknown = board::NewMember { user_id: UserId::from_uuid(Uuid::now_v7()), role: BoardRole::Viewer };
+        let refused = svc.add_member(&me, board.id, unknown).await;
+        assert!(matches!(refused, Err(BoardError::Invalid { field: "user_id", .. })), "{:?}: {refused:?}", db.backend);
+        svc.add_member(&me, board.id, board::NewMember { user_id: friend, role: BoardRole::Viewer }).await.unwrap();
+        let twice = svc.add_member(&me, board.id, board::NewMember { user_id: friend, role: BoardRole::Editor }).await;
+        assert!(matches!(twice, Err(BoardError::Conflict(_))), "{:?}: {twice:?}", db.backend);
+
+        let last = svc.update_member_role(&me, board.id, owner, BoardRole::Editor).await;
+        assert!(matches!(last, Err(BoardError::Conflict(_))), "{:?}: {last:?}", db.backend);
+        svc.update_member_role(&me, board.id, friend, BoardRole::Owner).await.unwrap();
+        svc.remove_member(&me, board.id, owner).await.unwrap();
+
+        let view = svc.get_board(&them, board.id).await.unwrap();
+        assert_eq!(view.board.owner_id, friend, "{:?}: ownership passed on", db.backend);
+        assert_eq!(view.board.version, Version::new(2));
+        assert_eq!(view.members.len(), 1);
+        assert!(matches!(svc.get_board(&me, board.id).await, Err(BoardError::NotFound)));
+    }
+}
