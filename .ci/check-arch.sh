@@ -48,7 +48,7 @@ DOMAIN_FORBIDDEN = [
 ADAPTER_PATTERN = "adapter-*"
 # The composition root, and who may depend on it.
 APP = "app"
-APP_DEPENDENTS = ["app", "tests"]
+APP_DEPENDENTS = ["app", "corkboard-tests"]
 # ---------------------------------------------------------------------------------------------
 
 meta = json.load(os.fdopen(3))

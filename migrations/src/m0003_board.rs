@@ -19,7 +19,7 @@ use crate::script;
 #[derive(DeriveMigrationName)]
 pub(crate) struct Migration;
 
-const UP: &str = r#"
+const UP: &str = r"
     CREATE TABLE boards (
         id UUID PRIMARY KEY,
         name TEXT NOT NULL,
@@ -113,7 +113,7 @@ const UP: &str = r#"
     );
     CREATE INDEX card_comments_card ON card_comments (card_id, id);
     CREATE INDEX card_comments_board_card ON card_comments (board_id, card_id)
-"#;
+";
 
 const DOWN: &str = "
     DROP TABLE card_comments;

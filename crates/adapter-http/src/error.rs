@@ -120,6 +120,13 @@ impl ApiError {
         Self::new(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL", "An unexpected error occurred.")
     }
 
+    /// 503: a store did not answer in time. The cause is logged, never shown.
+    pub fn unavailable(cause: &str) -> Self {
+        tracing::warn!(cause, "dependency unavailable");
+        Self::new(StatusCode::SERVICE_UNAVAILABLE, "SERVICE_UNAVAILABLE", "A dependency is unavailable; retry later.")
+            .with_header(axum::http::header::RETRY_AFTER, HeaderValue::from_static("5"))
+    }
+
     /// Adds a response header.
     #[must_use]
     pub fn with_header(mut self, name: HeaderName, value: HeaderValue) -> Self {

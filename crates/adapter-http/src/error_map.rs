@@ -25,6 +25,7 @@ pub(crate) fn identity(e: IdentityError) -> ApiError {
             "The last active administrator cannot be demoted or disabled.",
         ),
         IdentityError::VersionMismatch => ApiError::precondition_failed(),
+        IdentityError::Unavailable(why) => ApiError::unavailable(&why),
         IdentityError::Unexpected(e) => ApiError::internal(e.as_ref()),
     }
 }
@@ -49,6 +50,7 @@ pub(crate) fn board(e: BoardError) -> ApiError {
             format!("Column {column_id} already holds its WIP limit of {limit} cards."),
         ),
         BoardError::Conflict(detail) => ApiError::conflict("CONFLICT", detail),
+        BoardError::Unavailable(why) => ApiError::unavailable(&why),
         BoardError::Unexpected(e) => ApiError::internal(e.as_ref()),
     }
 }

@@ -52,7 +52,7 @@ problem_responses! {
             PayloadTooLarge, UnsupportedMediaType, Unprocessable, Unavailable
         )
     ),
-    modifiers(&Security),
+    modifiers(&Security, &EveryOperationMayBeUnavailable),
     tags(
         (name = "auth", description = "Sign-in and sign-out"),
         (name = "me", description = "The caller: profile, sessions and personal access tokens"),
@@ -87,6 +87,31 @@ impl Modify for Security {
                  Unsafe methods must also send X-CSRF-Token.",
             ))),
         );
+    }
+}
+
+/// Any operation can meet a database or Redis outage, or the request timeout: each declares
+/// the 503 problem, added here once rather than in every annotation.
+struct EveryOperationMayBeUnavailable;
+
+impl Modify for EveryOperationMayBeUnavailable {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        for item in openapi.paths.paths.values_mut() {
+            let operations = [
+                &mut item.get,
+                &mut item.post,
+                &mut item.put,
+                &mut item.patch,
+                &mut item.delete,
+            ];
+            for operation in operations.into_iter().flatten() {
+                operation
+                    .responses
+                    .responses
+                    .entry("503".to_owned())
+                    .or_insert_with(|| RefOr::Ref(Ref::from_response_name("Unavailable")));
+            }
+        }
     }
 }
 

@@ -34,9 +34,11 @@ pub struct HttpSettings {
 impl HttpSettings {
     /// Settings for a server at `public_url`, with defaults for the rest.
     pub fn for_public_url(public_url: &str) -> Self {
-        let insecure_localhost = public_url.starts_with("http://127.0.0.1")
-            || public_url.starts_with("http://localhost")
-            || public_url.starts_with("http://[::1]");
+        let insecure_localhost = public_url.strip_prefix("http://").is_some_and(|rest| {
+            let authority = rest.split('/').next().unwrap_or_default();
+            let host = authority.rsplit_once(':').filter(|(_, port)| port.bytes().all(|b| b.is_ascii_digit())).map_or(authority, |(h, _)| h);
+            matches!(host, "localhost" | "127.0.0.1" | "[::1]")
+        });
         Self {
             public_url: public_url.trim_end_matches('/').to_owned(),
             secure_cookies: !insecure_localhost,
@@ -69,5 +71,21 @@ pub struct AppState {
 impl std::fmt::Debug for AppState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AppState").field("settings", &self.settings).finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::HttpSettings;
+
+    #[test]
+    fn only_plain_http_loopback_gets_insecure_cookies() {
+        for url in ["http://localhost:8080", "http://127.0.0.1:8080/", "http://[::1]:80", "http://localhost"] {
+            assert!(!HttpSettings::for_public_url(url).secure_cookies, "{url}");
+        }
+        for url in ["https://localhost", "http://localhost.example.com", "http://127.0.0.1.nip.io", "http://0.0.0.0:8080"] {
+            assert!(HttpSettings::for_public_url(url).secure_cookies, "{url}");
+        }
+        assert_eq!(HttpSettings::for_public_url("https://x.io").session_cookie_name(), "__Host-corkboard_session");
     }
 }

@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use anyhow::Context as _;
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection, Statement};
 
 /// Which SQL dialect is behind the pool.
@@ -32,27 +33,22 @@ impl Db {
             .sqlx_logging(false);
         if url.starts_with("sqlite:") {
             // SQLite serialises writers; a single connection avoids SQLITE_BUSY under load
-            // while WAL still lets that connection read fast.
-            opts.max_connections(1);
+            // while WAL still lets that connection read fast. Pragmas are connection options so
+            // a reopened connection gets them too.
+            opts.max_connections(1).map_sqlx_sqlite_opts(|sqlite| {
+                sqlite
+                    .journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Normal)
+                    .foreign_keys(true)
+                    .busy_timeout(Duration::from_secs(5))
+            });
+        } else {
+            // A startup parameter, so every pooled connection gets it, not just the first.
+            let ms = statement_timeout.as_millis().to_string();
+            opts.map_sqlx_postgres_opts(move |pg| pg.options([("statement_timeout", ms.as_str())]));
         }
         let conn = Database::connect(opts).await.context("cannot connect to the database")?;
-        let db = Self { conn };
-        match db.backend() {
-            Backend::Sqlite => {
-                for pragma in ["PRAGMA journal_mode = WAL", "PRAGMA foreign_keys = ON", "PRAGMA synchronous = NORMAL", "PRAGMA busy_timeout = 5000"] {
-                    db.conn.execute_unprepared(pragma).await.context(pragma)?;
-                }
-            }
-            Backend::Postgres => {
-                let ms = statement_timeout.as_millis();
-                // Applied to every pooled connection through the role-independent session default.
-                db.conn
-                    .execute_unprepared(&format!("SET statement_timeout = {ms}"))
-                    .await
-                    .context("cannot set statement_timeout")?;
-            }
-        }
-        Ok(db)
+        Ok(Self { conn })
     }
 
     /// Wraps an existing connection (tests).

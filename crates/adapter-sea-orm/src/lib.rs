@@ -4,13 +4,13 @@
 //! same code serves the pool and an open transaction. Units of work own a
 //! [`sea_orm::DatabaseTransaction`] and roll back when dropped without commit.
 
+mod board_store;
 mod db;
-mod error;
 mod entity;
+mod error;
 mod events;
 mod identity_store;
-mod board_store;
 
+pub use board_store::{SeaBoardStore, SeaBoardTx};
 pub use db::{Backend, Db};
 pub use identity_store::{SeaIdentityStore, SeaIdentityTx, SeaSessionStore};
-pub use board_store::{SeaBoardStore, SeaBoardTx};

@@ -215,7 +215,11 @@ impl Config {
                 errors.push(format!("http.cors_origins: '{origin}' must be an origin like https://app.example.com"));
             }
         }
-        if self.database.max_connections == 0 {
+        let on_postgres = self.database_url.as_ref().is_some_and(|u| u.expose().starts_with("postgres"));
+        if self.database.max_connections < 2 && on_postgres {
+            // Migrating at start holds one connection for the advisory lock and runs on another.
+            errors.push("database.max_connections: must be at least 2 on PostgreSQL".into());
+        } else if self.database.max_connections == 0 {
             errors.push("database.max_connections: must be greater than 0".into());
         }
         if self.auth.session_idle_minutes <= 0 || self.auth.session_absolute_hours <= 0 {

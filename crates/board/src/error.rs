@@ -37,7 +37,10 @@ pub enum BoardError {
     /// holds cards, a member added twice, a concurrent change without an expected version).
     #[error("conflict: {0}")]
     Conflict(String),
-    /// A bug or an unavailable store; the cause is for the logs, not for clients.
+    /// A store could not be reached in time; retrying later may help.
+    #[error("store unavailable: {0}")]
+    Unavailable(String),
+    /// A bug; the cause is for the logs, not for clients.
     #[error(transparent)]
     Unexpected(anyhow::Error),
 }
@@ -65,7 +68,7 @@ impl From<RepoError> for BoardError {
         match err {
             RepoError::NotFound => Self::NotFound,
             RepoError::Conflict(detail) => Self::Conflict(detail),
-            RepoError::Unavailable(detail) => Self::Unexpected(anyhow::anyhow!("store unavailable: {detail}")),
+            RepoError::Unavailable(detail) => Self::Unavailable(detail),
             RepoError::Unexpected(e) => Self::Unexpected(e),
         }
     }
@@ -84,8 +87,8 @@ mod tests {
     }
 
     #[test]
-    fn store_outages_are_unexpected() {
+    fn store_outages_are_unavailable() {
         let err = BoardError::from(RepoError::Unavailable("pool timed out".into()));
-        assert!(matches!(err, BoardError::Unexpected(_)));
+        assert!(matches!(err, BoardError::Unavailable(_)));
     }
 }

@@ -34,6 +34,9 @@ pub enum IdentityError {
     /// The resource changed since the caller read it.
     #[error("version mismatch")]
     VersionMismatch,
+    /// A store could not be reached in time; retrying later may help.
+    #[error("store unavailable: {0}")]
+    Unavailable(String),
     /// A bug, or a store that failed.
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
@@ -45,7 +48,7 @@ impl From<RepoError> for IdentityError {
             RepoError::NotFound => Self::NotFound,
             RepoError::Conflict(detail) if detail.contains("email") => Self::EmailTaken,
             RepoError::Conflict(_) => Self::VersionMismatch,
-            RepoError::Unavailable(why) => Self::Unexpected(anyhow::anyhow!("store unavailable: {why}")),
+            RepoError::Unavailable(why) => Self::Unavailable(why),
             RepoError::Unexpected(e) => Self::Unexpected(e),
         }
     }

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use crate::{Actor, BoardId, RepoError, RequestMeta};
+use crate::{Actor, BoardId, RequestMeta};
 
 /// One state change, recorded in the same transaction as the change itself.
 #[derive(Debug, Clone, PartialEq)]
@@ -89,19 +89,6 @@ impl Changes {
         entry.insert("after".into(), after);
         self.0.insert(field.to_owned(), Value::Object(entry));
     }
-}
-
-/// Appends domain events: the audit record and the outbox row that the connector drains.
-/// Implementations bound to a unit of work write inside its transaction.
-#[cfg_attr(feature = "mocks", mockall::automock)]
-#[async_trait::async_trait]
-pub trait EventRecorder: Send + Sync {
-    /// Appends the event.
-    ///
-    /// # Errors
-    /// `RepoError::Unavailable` when the store cannot be reached; the surrounding transaction
-    /// must then be abandoned.
-    async fn record(&self, event: &DomainEvent) -> Result<(), RepoError>;
 }
 
 #[cfg(test)]

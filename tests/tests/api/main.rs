@@ -2,6 +2,11 @@
 //! document.
 
 mod auth;
+mod board_support;
+mod boards;
+mod cards;
+mod columns;
 mod conventions;
+mod labels_and_comments;
 mod tokens;
 mod users;

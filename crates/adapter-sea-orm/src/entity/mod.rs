@@ -5,11 +5,8 @@
 //! these crate-private modules.
 #![allow(unreachable_pub)]
 
-pub(crate) mod audit_event;
-pub(crate) mod outbox_event;
 pub(crate) mod access_token;
-pub(crate) mod session;
-pub(crate) mod user;
+pub(crate) mod audit_event;
 pub(crate) mod board;
 pub(crate) mod board_column;
 pub(crate) mod board_member;
@@ -18,3 +15,6 @@ pub(crate) mod card_assignee;
 pub(crate) mod card_comment;
 pub(crate) mod card_label;
 pub(crate) mod label;
+pub(crate) mod outbox_event;
+pub(crate) mod session;
+pub(crate) mod user;

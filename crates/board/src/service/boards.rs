@@ -156,7 +156,7 @@ mod tests {
         tx.expect_insert_board().returning(|_| Err(kernel::RepoError::Unavailable("down".into())));
         expect_rollback(&mut tx);
         let err = service_with(tx).create_board(&caller(EDITOR), new_board()).await.unwrap_err();
-        assert!(matches!(err, BoardError::Unexpected(_)));
+        assert!(matches!(err, BoardError::Unavailable(_)));
     }
 
     #[tokio::test]
