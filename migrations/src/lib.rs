@@ -19,11 +19,7 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![
-            Box::new(m0001_events::Migration),
-            Box::new(m0002_identity::Migration),
-            Box::new(m0003_board::Migration),
-        ]
+        vec![Box::new(m0001_events::Migration), Box::new(m0002_identity::Migration), Box::new(m0003_board::Migration)]
     }
 }
 

@@ -88,11 +88,13 @@ impl TestApp {
     /// `None` when that backend is not configured outside CI.
     pub async fn spawn(backend: Backend) -> Option<Self> {
         let db = TestDb::new(backend).await?;
-        let mut config = Config::default();
-        config.listen = "127.0.0.1:0".into();
-        config.database_url = Some(db.url.clone().into());
-        config.log = "warn".into();
-        config.shutdown_grace_secs = 5;
+        let mut config = Config {
+            listen: "127.0.0.1:0".into(),
+            database_url: Some(db.url.clone().into()),
+            log: "warn".into(),
+            shutdown_grace_secs: 5,
+            ..Config::default()
+        };
         if backend == Backend::Postgres {
             // Production shape: sessions in Redis, when a Redis is configured for the tests.
             if let Some(pool) = redis_pool().await {
@@ -150,9 +152,13 @@ impl TestApp {
         let password = "correct horse battery";
         let svc = &self.services.identity;
         if admin {
-            svc.create_admin(Email::parse(email).unwrap(), DisplayName::parse(email).unwrap(), Password::parse(password).unwrap())
-                .await
-                .expect("admin created");
+            svc.create_admin(
+                Email::parse(email).unwrap(),
+                DisplayName::parse(email).unwrap(),
+                Password::parse(password).unwrap(),
+            )
+            .await
+            .expect("admin created");
         } else {
             let root = &self.root;
             let new = identity::NewUser {
@@ -200,7 +206,8 @@ impl Drop for TestApp {
 impl Session {
     /// Signs in with a password; keeps the cookie and the CSRF token.
     pub async fn login(mut self, email: &str, password: &str) -> Self {
-        let response = self.post("/api/v1/auth/login", &serde_json::json!({"email": email, "password": password})).await;
+        let response =
+            self.post("/api/v1/auth/login", &serde_json::json!({"email": email, "password": password})).await;
         let response = response.expect(200);
         self.csrf = response.body["csrf_token"].as_str().map(str::to_owned);
         self.user_id = response.body["user"]["id"].as_str().map(str::to_owned);
@@ -210,12 +217,7 @@ impl Session {
 
     /// The same client authenticating with a bearer token instead of the cookie.
     pub fn with_bearer(&self, token: &str) -> Self {
-        Self {
-            client: reqwest::Client::new(),
-            bearer: Some(token.to_owned()),
-            csrf: None,
-            ..self.clone()
-        }
+        Self { client: reqwest::Client::new(), bearer: Some(token.to_owned()), csrf: None, ..self.clone() }
     }
 
     /// A client with no cookie jar that sends `cookie` by hand: to replay a cookie the
@@ -233,15 +235,21 @@ impl Session {
     }
 
     /// Sends a request and checks the response against the OpenAPI document.
-    pub async fn send(&self, method: Method, path: &str, body: Option<&Value>, headers: &[(&str, &str)]) -> TestResponse {
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+        headers: &[(&str, &str)],
+    ) -> TestResponse {
         let mut request = self.client.request(method.clone(), format!("{}{path}", self.address));
         if let Some(token) = &self.bearer {
             request = request.bearer_auth(token);
         }
-        if let Some(csrf) = &self.csrf {
-            if method != Method::GET {
-                request = request.header("x-csrf-token", csrf);
-            }
+        if let Some(csrf) = &self.csrf
+            && method != Method::GET
+        {
+            request = request.header("x-csrf-token", csrf);
         }
         for (name, value) in headers {
             request = request.header(*name, *value);

@@ -5,7 +5,9 @@
 //! SQLite always runs. PostgreSQL runs when `TEST_DATABASE_URL` is set and Redis when
 //! `TEST_REDIS_URL` is set; under `CI=true` both must be set and reachable, or the suite fails.
 
-#![allow(clippy::missing_panics_doc, clippy::unwrap_used, clippy::expect_used)]
+// Test support: assertions panic by design, and `expect(..)` helpers are often called for their
+// assertion alone.
+#![allow(clippy::missing_panics_doc, clippy::unwrap_used, clippy::expect_used, clippy::return_self_not_must_use)]
 
 mod app;
 mod db;

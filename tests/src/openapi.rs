@@ -79,7 +79,10 @@ impl Conformance {
         let Some(mut response_ptr) =
             responses.get(status.to_string()).map(|_| format!("{operation}/responses/{status}"))
         else {
-            panic!("{method} {template} answered {status}, which the OpenAPI document does not declare; body: {}", String::from_utf8_lossy(body));
+            panic!(
+                "{method} {template} answered {status}, which the OpenAPI document does not declare; body: {}",
+                String::from_utf8_lossy(body)
+            );
         };
         if let Some(reference) = self.doc.pointer(&response_ptr).and_then(|r| r["$ref"].as_str()) {
             response_ptr = reference.trim_start_matches('#').to_owned();
@@ -96,12 +99,18 @@ impl Conformance {
             content.keys().collect::<Vec<_>>()
         );
         // A JSON pointer inside a URI fragment: braces of path templates must be percent-encoded.
-        let schema_ptr = format!("#{response_ptr}/content/{}/schema", escape(media)).replace('{', "%7B").replace('}', "%7D");
+        let schema_ptr =
+            format!("#{response_ptr}/content/{}/schema", escape(media)).replace('{', "%7B").replace('}', "%7D");
         let instance: Value = serde_json::from_slice(body)
             .unwrap_or_else(|e| panic!("{method} {template} {status}: body is not JSON ({e})"));
         let validator = self.validator(&schema_ptr);
-        let errors: Vec<String> = validator.iter_errors(&instance).map(|e| format!("{} at {}", e, e.instance_path)).collect();
-        assert!(errors.is_empty(), "{method} {template} {status}: body does not match its schema:\n{}\nbody: {instance:#}", errors.join("\n"));
+        let errors: Vec<String> =
+            validator.iter_errors(&instance).map(|e| format!("{} at {}", e, e.instance_path)).collect();
+        assert!(
+            errors.is_empty(),
+            "{method} {template} {status}: body does not match its schema:\n{}\nbody: {instance:#}",
+            errors.join("\n")
+        );
     }
 
     fn validator(&self, pointer: &str) -> Arc<Validator> {

@@ -95,7 +95,7 @@ impl FromRequestParts<AppState> for Auth {
                 Authenticated::Session { session, .. } => session.csrf_token.as_bytes(),
                 Authenticated::Token { .. } => &[],
             };
-            let sent = parts.headers.get(CSRF_HEADER).map(|v| v.as_bytes()).unwrap_or_default();
+            let sent = parts.headers.get(CSRF_HEADER).map(axum::http::HeaderValue::as_bytes).unwrap_or_default();
             if sent.is_empty() || !bool::from(sent.ct_eq(expected)) {
                 return Err(ApiError::forbidden(
                     "CSRF_TOKEN_INVALID",

@@ -26,7 +26,7 @@ pub struct Problem {
     pub detail: String,
     /// The request path.
     pub instance: String,
-    /// A stable UPPER_SNAKE code for programs to branch on.
+    /// A stable `UPPER_SNAKE` code for programs to branch on.
     pub code: String,
     /// The request id, as in `X-Request-Id`.
     pub request_id: String,

@@ -20,10 +20,9 @@ pub(crate) fn identity(e: IdentityError) -> ApiError {
             ApiError::forbidden("PASSWORD_LOGIN_DISABLED", "Password sign-in is turned off; use single sign-on.")
         }
         IdentityError::EmailTaken => ApiError::conflict("EMAIL_TAKEN", "Another account already uses this email."),
-        IdentityError::LastAdmin => ApiError::conflict(
-            "LAST_ADMIN",
-            "The last active administrator cannot be demoted or disabled.",
-        ),
+        IdentityError::LastAdmin => {
+            ApiError::conflict("LAST_ADMIN", "The last active administrator cannot be demoted or disabled.")
+        }
         IdentityError::VersionMismatch => ApiError::precondition_failed(),
         IdentityError::Unavailable(why) => ApiError::unavailable(&why),
         IdentityError::Unexpected(e) => ApiError::internal(e.as_ref()),
@@ -40,9 +39,7 @@ impl From<IdentityError> for ApiError {
 pub(crate) fn board(e: BoardError) -> ApiError {
     match e {
         BoardError::NotFound => ApiError::not_found("No such resource."),
-        BoardError::Forbidden => {
-            ApiError::forbidden("FORBIDDEN", "Your role on this board does not allow this.")
-        }
+        BoardError::Forbidden => ApiError::forbidden("FORBIDDEN", "Your role on this board does not allow this."),
         BoardError::Invalid { field, message } => ApiError::invalid_field(field, message),
         BoardError::VersionMismatch => ApiError::precondition_failed(),
         BoardError::WipLimitExceeded { column_id, limit } => ApiError::conflict(

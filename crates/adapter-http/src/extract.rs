@@ -38,8 +38,10 @@ where
         })?;
         let value = parse_json::<T>(&bytes)?;
         if let Err(report) = value.validate() {
-            let errors =
-                report.iter().map(|(path, error)| FieldError::new(path.to_string(), error.message().to_owned())).collect();
+            let errors = report
+                .iter()
+                .map(|(path, error)| FieldError::new(path.to_string(), error.message().to_owned()))
+                .collect();
             return Err(ApiError::validation(errors));
         }
         Ok(Self(value))
@@ -47,15 +49,13 @@ where
 }
 
 fn is_json(headers: &HeaderMap) -> bool {
-    headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .is_some_and(|mime| {
+    headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).and_then(|v| v.split(';').next()).is_some_and(
+        |mime| {
             let mime = mime.trim();
             mime.eq_ignore_ascii_case("application/json")
                 || (mime.starts_with("application/") && mime.to_ascii_lowercase().ends_with("+json"))
-        })
+        },
+    )
 }
 
 /// Parses JSON, telling syntax errors (400) from shape errors (422, with the field's path).
@@ -76,7 +76,7 @@ pub(crate) fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiErro
     }
 }
 
-/// serde_json appends " at line 1 column 12"; the field path already says where.
+/// `serde_json` appends " at line 1 column 12"; the field path already says where.
 fn strip_position(message: &str) -> String {
     message.split(" at line ").next().unwrap_or(message).to_owned()
 }
@@ -119,8 +119,10 @@ where
             ApiError::invalid_field(field.to_owned(), why.to_owned())
         })?;
         if let Err(report) = value.validate() {
-            let errors =
-                report.iter().map(|(path, error)| FieldError::new(path.to_string(), error.message().to_owned())).collect();
+            let errors = report
+                .iter()
+                .map(|(path, error)| FieldError::new(path.to_string(), error.message().to_owned()))
+                .collect();
             return Err(ApiError::validation(errors));
         }
         Ok(Self(value))

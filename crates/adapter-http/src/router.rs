@@ -72,7 +72,12 @@ fn header_default(name: HeaderName, value: &'static str) -> SetResponseHeaderLay
 type SpanMaker = fn(&Request) -> Span;
 type OnResponse = fn(&Response, Duration, &Span);
 
-fn trace_layer() -> TraceLayer<tower_http::classify::SharedClassifier<tower_http::classify::ServerErrorsAsFailures>, SpanMaker, tower_http::trace::DefaultOnRequest, OnResponse> {
+fn trace_layer() -> TraceLayer<
+    tower_http::classify::SharedClassifier<tower_http::classify::ServerErrorsAsFailures>,
+    SpanMaker,
+    tower_http::trace::DefaultOnRequest,
+    OnResponse,
+> {
     fn make_span(req: &Request) -> Span {
         let route = req.extensions().get::<MatchedPath>().map_or("unmatched", MatchedPath::as_str);
         let request_id = req.extensions().get::<RequestId>().map_or("", |r| r.0.as_str());

@@ -36,7 +36,10 @@ impl HttpSettings {
     pub fn for_public_url(public_url: &str) -> Self {
         let insecure_localhost = public_url.strip_prefix("http://").is_some_and(|rest| {
             let authority = rest.split('/').next().unwrap_or_default();
-            let host = authority.rsplit_once(':').filter(|(_, port)| port.bytes().all(|b| b.is_ascii_digit())).map_or(authority, |(h, _)| h);
+            let host = authority
+                .rsplit_once(':')
+                .filter(|(_, port)| port.bytes().all(|b| b.is_ascii_digit()))
+                .map_or(authority, |(h, _)| h);
             matches!(host, "localhost" | "127.0.0.1" | "[::1]")
         });
         Self {
@@ -83,7 +86,9 @@ mod tests {
         for url in ["http://localhost:8080", "http://127.0.0.1:8080/", "http://[::1]:80", "http://localhost"] {
             assert!(!HttpSettings::for_public_url(url).secure_cookies, "{url}");
         }
-        for url in ["https://localhost", "http://localhost.example.com", "http://127.0.0.1.nip.io", "http://0.0.0.0:8080"] {
+        for url in
+            ["https://localhost", "http://localhost.example.com", "http://127.0.0.1.nip.io", "http://0.0.0.0:8080"]
+        {
             assert!(HttpSettings::for_public_url(url).secure_cookies, "{url}");
         }
         assert_eq!(HttpSettings::for_public_url("https://x.io").session_cookie_name(), "__Host-corkboard_session");

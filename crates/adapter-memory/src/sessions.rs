@@ -63,9 +63,8 @@ impl SessionStore for MemorySessionStore {
     }
 
     async fn list_for_user(&self, user: UserId) -> Result<Vec<Session>, RepoError> {
-        let mut sessions: Vec<Session> =
-            self.with(|map| map.values().filter(|s| s.user_id == user).cloned().collect());
-        sessions.sort_by(|a, b| b.id.cmp(&a.id));
+        let mut sessions: Vec<Session> = self.with(|map| map.values().filter(|s| s.user_id == user).cloned().collect());
+        sessions.sort_by_key(|s| std::cmp::Reverse(s.id));
         Ok(sessions)
     }
 

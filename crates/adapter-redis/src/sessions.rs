@@ -109,11 +109,25 @@ impl SessionStore for RedisSessionStore {
         let index_ttl = self.ttl_ms(session.absolute_expires_at);
         redis::pipe()
             .atomic()
-            .cmd("SET").arg(self.session_key(key)).arg(encode(session)?).arg("PX").arg(ttl).ignore()
-            .hset(&index, session.id.to_string(), key.as_str()).ignore()
+            .cmd("SET")
+            .arg(self.session_key(key))
+            .arg(encode(session)?)
+            .arg("PX")
+            .arg(ttl)
+            .ignore()
+            .hset(&index, session.id.to_string(), key.as_str())
+            .ignore()
             // The index lives as long as the longest session in it.
-            .cmd("PEXPIRE").arg(&index).arg(index_ttl).arg("GT").ignore()
-            .cmd("PEXPIRE").arg(&index).arg(index_ttl).arg("NX").ignore()
+            .cmd("PEXPIRE")
+            .arg(&index)
+            .arg(index_ttl)
+            .arg("GT")
+            .ignore()
+            .cmd("PEXPIRE")
+            .arg(&index)
+            .arg(index_ttl)
+            .arg("NX")
+            .ignore()
             .query_async::<()>(&mut conn)
             .await
             .map_err(|e| map_redis_err(&e))
@@ -146,8 +160,10 @@ impl SessionStore for RedisSessionStore {
         let Some(session) = raw.as_deref().map(decode).transpose()? else { return Ok(()) };
         redis::pipe()
             .atomic()
-            .del(self.session_key(key)).ignore()
-            .hdel(self.index_key(session.user_id), session.id.to_string()).ignore()
+            .del(self.session_key(key))
+            .ignore()
+            .hdel(self.index_key(session.user_id), session.id.to_string())
+            .ignore()
             .query_async::<()>(&mut conn)
             .await
             .map_err(|e| map_redis_err(&e))
@@ -174,7 +190,7 @@ impl SessionStore for RedisSessionStore {
         if !gone.is_empty() {
             let _: () = conn.hdel(&index, gone).await.map_err(|e| map_redis_err(&e))?;
         }
-        sessions.sort_by(|a, b| b.id.cmp(&a.id));
+        sessions.sort_by_key(|s| std::cmp::Reverse(s.id));
         Ok(sessions)
     }
 
@@ -186,7 +202,8 @@ impl SessionStore for RedisSessionStore {
         let (deleted,): (u64,) = redis::pipe()
             .atomic()
             .del(self.redis.key(&["session", &key]))
-            .hdel(&index, id.to_string()).ignore()
+            .hdel(&index, id.to_string())
+            .ignore()
             .query_async(&mut conn)
             .await
             .map_err(|e| map_redis_err(&e))?;

@@ -72,10 +72,7 @@ impl Db {
     /// `SELECT 1`, for readiness checks.
     pub async fn ping(&self) -> anyhow::Result<()> {
         let backend = self.conn.get_database_backend();
-        self.conn
-            .query_one(Statement::from_string(backend, "SELECT 1"))
-            .await
-            .context("database ping failed")?;
+        self.conn.query_one(Statement::from_string(backend, "SELECT 1")).await.context("database ping failed")?;
         Ok(())
     }
 }

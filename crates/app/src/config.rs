@@ -174,7 +174,8 @@ impl Config {
             figment = figment.merge(Toml::file(path));
         }
         figment = figment.merge(Env::prefixed("CORKBOARD_").ignore(&["CONFIG"]).split("__"));
-        let config: Self = figment.extract().map_err(|e| ConfigErrors(e.into_iter().map(|e| e.to_string()).collect()))?;
+        let config: Self =
+            figment.extract().map_err(|e| ConfigErrors(e.into_iter().map(|e| e.to_string()).collect()))?;
         config.validate()?;
         Ok(config)
     }
@@ -185,10 +186,10 @@ impl Config {
         if self.listen.parse::<SocketAddr>().is_err() {
             errors.push(format!("listen: '{}' is not an address like 127.0.0.1:8080", self.listen));
         }
-        if let Some(url) = &self.public_url {
-            if !(url.starts_with("http://") || url.starts_with("https://")) || url.len() < 10 {
-                errors.push(format!("public_url: '{url}' must be an http:// or https:// URL"));
-            }
+        if let Some(url) = &self.public_url
+            && (!(url.starts_with("http://") || url.starts_with("https://")) || url.len() < 10)
+        {
+            errors.push(format!("public_url: '{url}' must be an http:// or https:// URL"));
         }
         if let Some(url) = &self.database_url {
             let url = url.expose();
@@ -196,10 +197,10 @@ impl Config {
                 errors.push("database_url: must start with postgres://, postgresql:// or sqlite:".into());
             }
         }
-        if let Some(url) = &self.redis_url {
-            if !(url.expose().starts_with("redis://") || url.expose().starts_with("rediss://")) {
-                errors.push("redis_url: must start with redis:// or rediss://".into());
-            }
+        if let Some(url) = &self.redis_url
+            && !(url.expose().starts_with("redis://") || url.expose().starts_with("rediss://"))
+        {
+            errors.push("redis_url: must start with redis:// or rediss://".into());
         }
         if tracing_subscriber::EnvFilter::try_new(&self.log).is_err() {
             errors.push(format!("log: '{}' is not a valid filter", self.log));
@@ -259,9 +260,11 @@ mod tests {
 
     #[test]
     fn every_bad_value_is_reported() {
-        let mut c = Config::default();
-        c.listen = "nowhere".into();
-        c.database_url = Some(Secret::from("mysql://x".to_owned()));
+        let mut c = Config {
+            listen: "nowhere".into(),
+            database_url: Some(Secret::from("mysql://x".to_owned())),
+            ..Config::default()
+        };
         c.http.body_limit_bytes = 0;
         let errors = c.validate().unwrap_err().0;
         assert_eq!(errors.len(), 3, "{errors:?}");
@@ -269,8 +272,8 @@ mod tests {
 
     #[test]
     fn secrets_do_not_show_in_debug() {
-        let mut c = Config::default();
-        c.database_url = Some(Secret::from("postgres://u:hunter2@db/x".to_owned()));
+        let c =
+            Config { database_url: Some(Secret::from("postgres://u:hunter2@db/x".to_owned())), ..Config::default() };
         assert!(!format!("{c:?}").contains("hunter2"));
     }
 }

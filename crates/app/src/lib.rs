@@ -38,7 +38,8 @@ impl App {
         let services = Services::connect(config).await?;
         let readiness = Arc::new(Checks::new(services.db.clone(), services.redis.clone()));
         let router = services.router(config, readiness.clone());
-        let listener = TcpListener::bind(&config.listen).await.with_context(|| format!("cannot listen on {}", config.listen))?;
+        let listener =
+            TcpListener::bind(&config.listen).await.with_context(|| format!("cannot listen on {}", config.listen))?;
         Ok(Self { listener, router, readiness, grace: Duration::from_secs(config.shutdown_grace_secs), services })
     }
 
@@ -63,9 +64,13 @@ impl App {
         tracing::info!("shutting down: draining in-flight requests");
         self.readiness.start_draining();
         stop.cancel();
-        match tokio::time::timeout(self.grace, server).await {
-            Ok(joined) => joined.context("server task failed")?.context("server failed")?,
-            Err(_) => tracing::warn!(grace_secs = self.grace.as_secs(), "requests still running after the grace period; stopping"),
+        if let Ok(joined) = tokio::time::timeout(self.grace, server).await {
+            joined.context("server task failed")?.context("server failed")?;
+        } else {
+            tracing::warn!(
+                grace_secs = self.grace.as_secs(),
+                "requests still running after the grace period; stopping"
+            );
         }
         tracing::info!("stopped");
         Ok(())

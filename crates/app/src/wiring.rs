@@ -34,8 +34,12 @@ impl Services {
             std::fs::create_dir_all(&config.data_dir)
                 .with_context(|| format!("cannot create the data directory {}", config.data_dir.display()))?;
         }
-        let db = Db::connect(&url, config.database.max_connections, Duration::from_millis(config.database.statement_timeout_ms))
-            .await?;
+        let db = Db::connect(
+            &url,
+            config.database.max_connections,
+            Duration::from_millis(config.database.statement_timeout_ms),
+        )
+        .await?;
         if config.migrate_on_start {
             migrations::up_exclusive(db.conn()).await.context("migrations failed")?;
         }

@@ -82,8 +82,7 @@ impl Changes {
 
     fn insert(&mut self, field: &str, before: Value, after: Value) {
         let redact = |v: Value| if v.is_null() { v } else { Value::from("[REDACTED]") };
-        let (before, after) =
-            if is_secret(field) { (redact(before), redact(after)) } else { (before, after) };
+        let (before, after) = if is_secret(field) { (redact(before), redact(after)) } else { (before, after) };
         let mut entry = Map::new();
         entry.insert("before".into(), before);
         entry.insert("after".into(), after);

@@ -17,4 +17,3 @@ pub use ids::{BoardId, CardId, ColumnId, CommentId, LabelId, SessionId, TokenId,
 pub use page::{Page, PageRequest};
 pub use time::{Clock, IdGen, ManualClock, SequentialIds, SystemClock, UuidV7};
 pub use version::Version;
-

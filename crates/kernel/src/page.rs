@@ -84,7 +84,7 @@ mod tests {
 
     #[test]
     fn overfetched_row_becomes_the_cursor_of_the_last_kept_item() {
-        let ids: Vec<Uuid> = (1..=3).map(|n| Uuid::from_u128(n)).collect();
+        let ids: Vec<Uuid> = (1..=3).map(Uuid::from_u128).collect();
         let page = Page::from_overfetch(ids.clone(), PageRequest::new(Some(2), None), |u| *u);
         assert_eq!(page.items, ids[..2]);
         assert_eq!(page.next_cursor, Some(ids[1]));

@@ -8,11 +8,15 @@ async fn login_sets_an_http_only_session_cookie_and_returns_the_csrf_token() {
     for app in TestApp::each_backend().await {
         app.user("ann@x.io", false).await;
         let client = app.anonymous();
-        let response = client.post("/api/v1/auth/login", &json!({"email": "ANN@x.io", "password": "correct horse battery"})).await;
+        let response =
+            client.post("/api/v1/auth/login", &json!({"email": "ANN@x.io", "password": "correct horse battery"})).await;
         let response = response.expect(200);
         let cookie = response.header("set-cookie").expect("cookie set").to_owned();
         assert!(cookie.starts_with("corkboard_session="), "{cookie}");
-        assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax") && cookie.contains("Path=/"), "{cookie}");
+        assert!(
+            cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax") && cookie.contains("Path=/"),
+            "{cookie}"
+        );
         assert!(!cookie.contains("Secure"), "plain-http localhost does not mark the cookie Secure: {cookie}");
         assert_eq!(response.body["user"]["email"], "ann@x.io");
         assert_eq!(response.body["csrf_token"].as_str().map(str::len), Some(43));
@@ -24,8 +28,10 @@ async fn unknown_user_and_wrong_password_get_the_same_401() {
     for app in TestApp::each_backend().await {
         app.user("ann@x.io", false).await;
         let client = app.anonymous();
-        let wrong = client.post("/api/v1/auth/login", &json!({"email": "ann@x.io", "password": "wrong password"})).await;
-        let unknown = client.post("/api/v1/auth/login", &json!({"email": "zed@x.io", "password": "wrong password"})).await;
+        let wrong =
+            client.post("/api/v1/auth/login", &json!({"email": "ann@x.io", "password": "wrong password"})).await;
+        let unknown =
+            client.post("/api/v1/auth/login", &json!({"email": "zed@x.io", "password": "wrong password"})).await;
         let wrong = wrong.expect_problem(401, "INVALID_CREDENTIALS");
         let unknown = unknown.expect_problem(401, "INVALID_CREDENTIALS");
         assert_eq!(wrong.body["detail"], unknown.body["detail"]);
@@ -38,14 +44,20 @@ async fn login_with_malformed_bodies_is_a_clear_4xx() {
     for app in TestApp::each_backend().await {
         let client = app.anonymous();
         client.post("/api/v1/auth/login", &json!({"email": "a@x.io"})).await.expect_problem(422, "VALIDATION_FAILED");
-        let extra = client.post("/api/v1/auth/login", &json!({"email": "a@x.io", "password": "x", "admin": true})).await;
+        let extra =
+            client.post("/api/v1/auth/login", &json!({"email": "a@x.io", "password": "x", "admin": true})).await;
         extra.expect_problem(422, "VALIDATION_FAILED");
         let not_json = client
             .send(reqwest::Method::POST, "/api/v1/auth/login", None, &[("content-type", "application/json")])
             .await;
         not_json.expect_problem(400, "MALFORMED_JSON");
         let form = client
-            .send(reqwest::Method::POST, "/api/v1/auth/login", None, &[("content-type", "application/x-www-form-urlencoded")])
+            .send(
+                reqwest::Method::POST,
+                "/api/v1/auth/login",
+                None,
+                &[("content-type", "application/x-www-form-urlencoded")],
+            )
             .await;
         form.expect_problem(415, "UNSUPPORTED_MEDIA_TYPE");
     }

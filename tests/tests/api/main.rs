@@ -1,6 +1,9 @@
 //! Black-box API tests: the real server on port 0, every response checked against the OpenAPI
 //! document.
 
+// Helpers of a test binary are test code too: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod auth;
 mod board_support;
 mod boards;

@@ -7,7 +7,8 @@ use serde_json::json;
 async fn a_token_is_shown_once_authenticates_and_stops_working_when_revoked() {
     for app in TestApp::each_backend().await {
         let ann = app.user("ann@x.io", false).await;
-        let created = ann.post("/api/v1/me/tokens", &json!({"name": "ci", "scopes": ["boards:read"]})).await.expect(201);
+        let created =
+            ann.post("/api/v1/me/tokens", &json!({"name": "ci", "scopes": ["boards:read"]})).await.expect(201);
         let secret = created.body["token"].as_str().expect("secret").to_owned();
         assert!(secret.starts_with("cbp_"));
         assert!(secret.starts_with(created.body["prefix"].as_str().unwrap_or("-")));
@@ -33,9 +34,13 @@ async fn a_token_is_shown_once_authenticates_and_stops_working_when_revoked() {
 async fn tokens_cannot_manage_tokens_and_are_limited_by_scope() {
     for app in TestApp::each_backend().await {
         let admin = app.user("admin@x.io", true).await;
-        let created = admin.post("/api/v1/me/tokens", &json!({"name": "ro", "scopes": ["boards:read"]})).await.expect(201);
+        let created =
+            admin.post("/api/v1/me/tokens", &json!({"name": "ro", "scopes": ["boards:read"]})).await.expect(201);
         let bearer = admin.with_bearer(created.body["token"].as_str().expect("secret"));
-        bearer.post("/api/v1/me/tokens", &json!({"name": "x", "scopes": ["boards:read"]})).await.expect_problem(403, "SESSION_REQUIRED");
+        bearer
+            .post("/api/v1/me/tokens", &json!({"name": "x", "scopes": ["boards:read"]}))
+            .await
+            .expect_problem(403, "SESSION_REQUIRED");
         bearer.get("/api/v1/users").await.expect_problem(403, "INSUFFICIENT_SCOPE");
         let admin_token =
             admin.post("/api/v1/me/tokens", &json!({"name": "adm", "scopes": ["users:manage"]})).await.expect(201);

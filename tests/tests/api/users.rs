@@ -41,7 +41,12 @@ async fn invalid_user_fields_are_named() {
         assert_eq!(bad.expect_problem(422, "VALIDATION_FAILED").body["errors"][0]["field"], "email");
         let bad = admin.post("/api/v1/users", &json!({"email": "a@x.io", "display_name": "X", "role": "god"})).await;
         assert_eq!(bad.expect_problem(422, "VALIDATION_FAILED").body["errors"][0]["field"], "role");
-        let bad = admin.post("/api/v1/users", &json!({"email": "a@x.io", "display_name": "", "role": "member", "password": "short"})).await;
+        let bad = admin
+            .post(
+                "/api/v1/users",
+                &json!({"email": "a@x.io", "display_name": "", "role": "member", "password": "short"}),
+            )
+            .await;
         assert_eq!(bad.expect_problem(422, "VALIDATION_FAILED").body["errors"].as_array().map(Vec::len), Some(2));
         admin.get(&format!("/api/v1/users/{}", uuid::Uuid::now_v7())).await.expect_problem(404, "NOT_FOUND");
         admin.get("/api/v1/users/not-a-uuid").await.expect_problem(404, "NOT_FOUND");
@@ -54,16 +59,24 @@ async fn user_updates_honour_if_match_and_disabling_ends_sessions() {
         let admin = app.user("admin@x.io", true).await;
         let ann = app.user("ann@x.io", false).await;
         let path = format!("/api/v1/users/{}", ann.user_id.clone().expect("id"));
-        let stale = admin.send(reqwest::Method::PATCH, &path, Some(&json!({"display_name": "A"})), &[("if-match", "\"9\"")]).await;
+        let stale = admin
+            .send(reqwest::Method::PATCH, &path, Some(&json!({"display_name": "A"})), &[("if-match", "\"9\"")])
+            .await;
         stale.expect_problem(412, "VERSION_MISMATCH");
-        admin.send(reqwest::Method::PATCH, &path, Some(&json!({"display_name": "A"})), &[("if-match", "nonsense")]).await
+        admin
+            .send(reqwest::Method::PATCH, &path, Some(&json!({"display_name": "A"})), &[("if-match", "nonsense")])
+            .await
             .expect_problem(400, "INVALID_IF_MATCH");
-        let ok = admin.send(reqwest::Method::PATCH, &path, Some(&json!({"display_name": "Ann B"})), &[("if-match", "\"1\"")]).await;
+        let ok = admin
+            .send(reqwest::Method::PATCH, &path, Some(&json!({"display_name": "Ann B"})), &[("if-match", "\"1\"")])
+            .await;
         let ok = ok.expect(200);
         assert_eq!((ok.body["display_name"].as_str(), ok.header("etag")), (Some("Ann B"), Some("\"2\"")));
         admin.patch(&path, &json!({"status": "disabled"})).await.expect(200);
         ann.get("/api/v1/me").await.expect_problem(401, "UNAUTHENTICATED");
-        app.anonymous().post("/api/v1/auth/login", &json!({"email": "ann@x.io", "password": "correct horse battery"})).await
+        app.anonymous()
+            .post("/api/v1/auth/login", &json!({"email": "ann@x.io", "password": "correct horse battery"}))
+            .await
             .expect_problem(401, "INVALID_CREDENTIALS");
     }
 }
@@ -85,7 +98,10 @@ async fn users_are_paginated_with_opaque_cursors() {
     for app in TestApp::each_backend().await {
         let admin = app.user("admin@x.io", true).await;
         for i in 0..3 {
-            admin.post("/api/v1/users", &json!({"email": format!("u{i}@x.io"), "display_name": "U", "role": "member"})).await.expect(201);
+            admin
+                .post("/api/v1/users", &json!({"email": format!("u{i}@x.io"), "display_name": "U", "role": "member"}))
+                .await
+                .expect(201);
         }
         let first = admin.get("/api/v1/users?limit=2").await.expect(200);
         let cursor = first.body["next_cursor"].as_str().expect("cursor").to_owned();

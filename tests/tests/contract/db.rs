@@ -16,7 +16,8 @@ async fn every_pooled_connection_has_the_statement_timeout_or_the_pragmas() {
         let reads = (0..4).map(|_| conn.query_one(Statement::from_string(backend, sql)));
         for row in futures::future::join_all(reads).await {
             let row = row.unwrap().unwrap();
-            let value = row.try_get::<String>("", column).or_else(|_| row.try_get::<i64>("", column).map(|v| v.to_string()));
+            let value =
+                row.try_get::<String>("", column).or_else(|_| row.try_get::<i64>("", column).map(|v| v.to_string()));
             assert_eq!(value.unwrap(), expected, "{:?}", db.backend);
         }
     }

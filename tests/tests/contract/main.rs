@@ -1,6 +1,9 @@
 //! Adapter contract suites: each port's behaviour, run against every adapter that implements
 //! it (SQLite and PostgreSQL for the SQL stores; SQL, Redis and memory for sessions).
 
+// Helpers of a test binary are test code too: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod db;
 mod events;
 mod identity_store;

@@ -11,10 +11,13 @@ use identity::{DisplayName, Email, IdentityStore as _, Role, Session, SessionKey
 use kernel::{Clock, RepoError, SessionId, SystemClock, UserId, Version};
 use uuid::Uuid;
 
-/// The stores under test, with a user that exists in each (the SQL store has a foreign key).
-async fn stores() -> Vec<(String, Arc<dyn SessionStore>, Vec<UserId>, Vec<corkboard_tests::TestDb>)> {
+/// A store under test: its name, the store, users that exist in it (the SQL store has a foreign
+/// key), and the database to keep alive while the test runs.
+type Subject = (String, Arc<dyn SessionStore>, Vec<UserId>, Vec<corkboard_tests::TestDb>);
+
+async fn stores() -> Vec<Subject> {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let mut out: Vec<(String, Arc<dyn SessionStore>, Vec<UserId>, Vec<corkboard_tests::TestDb>)> = Vec::new();
+    let mut out: Vec<Subject> = Vec::new();
     for db in databases().await {
         let users = vec![insert_user(&db, "a@x.io").await, insert_user(&db, "b@x.io").await];
         let store = Arc::new(SeaSessionStore::new(db.db.clone(), clock.clone()));

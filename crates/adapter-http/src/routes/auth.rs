@@ -14,7 +14,7 @@ use super::users::UserOut;
 use crate::auth::{Auth, request_meta, session_secret};
 use crate::error::ApiError;
 use crate::extract::ApiJson;
-use crate::openapi::{BadRequest, Forbidden, PayloadTooLarge, Unauthorized, UnsupportedMediaType, Unprocessable};
+use crate::openapi::{BadRequest, Forbidden, PayloadTooLarge, Unauthorized, Unprocessable, UnsupportedMediaType};
 use crate::state::{AppState, HttpSettings};
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {

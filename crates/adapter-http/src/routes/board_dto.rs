@@ -411,10 +411,3 @@ mod tests {
         assert_eq!(Option::<Option<u32>>::from(Nullable::Set(2)), Some(Some(2)));
     }
 }
-#[cfg(test)]
-mod dump_tmp {
-    #[test]
-    fn dump() {
-        std::fs::write("/tmp/openapi.json", serde_json::to_string_pretty(&crate::openapi()).unwrap()).unwrap();
-    }
-}

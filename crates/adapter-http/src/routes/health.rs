@@ -45,7 +45,8 @@ async fn ready(State(s): State<AppState>) -> Response {
     let ok = results.iter().all(|(_, r)| r.is_ok());
     let checks = results.into_iter().map(|(name, r)| (name, r.err().unwrap_or_else(|| "ok".to_owned()))).collect();
     let status = if ok { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
-    let mut response = (status, axum::Json(Health { status: if ok { "ok" } else { "unavailable" }, checks })).into_response();
+    let mut response =
+        (status, axum::Json(Health { status: if ok { "ok" } else { "unavailable" }, checks })).into_response();
     response.extensions_mut().insert(KeepBody);
     response
 }

@@ -15,7 +15,9 @@ use super::users::UserOut;
 use crate::auth::Auth;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
-use crate::openapi::{BadRequest, Forbidden, NotFound, PayloadTooLarge, Unauthorized, UnsupportedMediaType, Unprocessable};
+use crate::openapi::{
+    BadRequest, Forbidden, NotFound, PayloadTooLarge, Unauthorized, Unprocessable, UnsupportedMediaType,
+};
 use crate::pagination::{PageParams, Paged};
 use crate::state::AppState;
 
@@ -52,7 +54,9 @@ async fn me(auth: Auth) -> axum::Json<MeOut> {
     let user = auth.via.user();
     let (kind, scopes) = match &auth.via {
         Authenticated::Session { .. } => ("session", None),
-        Authenticated::Token { token, .. } => ("token", Some(token.scopes.names().into_iter().map(str::to_owned).collect())),
+        Authenticated::Token { token, .. } => {
+            ("token", Some(token.scopes.names().into_iter().map(str::to_owned).collect()))
+        }
     };
     axum::Json(MeOut {
         user: UserOut::from(user),
@@ -97,7 +101,11 @@ impl SessionOut {
         (status = 200, description = "A page of sessions", body = Paged<SessionOut>),
         (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden), (status = 422, response = Unprocessable)))]
-async fn list_sessions(State(s): State<AppState>, auth: Auth, ApiQuery(page): ApiQuery<PageParams>) -> Result<axum::Json<Paged<SessionOut>>, ApiError> {
+async fn list_sessions(
+    State(s): State<AppState>,
+    auth: Auth,
+    ApiQuery(page): ApiQuery<PageParams>,
+) -> Result<axum::Json<Paged<SessionOut>>, ApiError> {
     let caller = auth.require_session()?;
     let current = match &auth.via {
         Authenticated::Session { session, .. } => Some(session.id),
@@ -113,7 +121,11 @@ async fn list_sessions(State(s): State<AppState>, auth: Auth, ApiQuery(page): Ap
     responses(
         (status = 204, description = "Revoked"), (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden), (status = 404, response = NotFound)))]
-async fn revoke_session(State(s): State<AppState>, auth: Auth, ApiPath(id): ApiPath<Uuid>) -> Result<StatusCode, ApiError> {
+async fn revoke_session(
+    State(s): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<Uuid>,
+) -> Result<StatusCode, ApiError> {
     let caller = auth.require_session()?;
     s.identity.revoke_session(caller, SessionId::from_uuid(id)).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -179,7 +191,11 @@ pub(crate) struct CreateTokenIn {
         (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden), (status = 413, response = PayloadTooLarge),
         (status = 415, response = UnsupportedMediaType), (status = 422, response = Unprocessable)))]
-async fn create_token(State(s): State<AppState>, auth: Auth, ApiJson(body): ApiJson<CreateTokenIn>) -> Result<Response, ApiError> {
+async fn create_token(
+    State(s): State<AppState>,
+    auth: Auth,
+    ApiJson(body): ApiJson<CreateTokenIn>,
+) -> Result<Response, ApiError> {
     let caller = auth.require_session()?;
     let name = TokenName::parse(&body.name)?;
     let scopes = ScopeSet::parse(&body.scopes)?;
@@ -194,7 +210,11 @@ async fn create_token(State(s): State<AppState>, auth: Auth, ApiJson(body): ApiJ
         (status = 200, description = "A page of tokens", body = Paged<TokenOut>),
         (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden), (status = 422, response = Unprocessable)))]
-async fn list_tokens(State(s): State<AppState>, auth: Auth, ApiQuery(page): ApiQuery<PageParams>) -> Result<axum::Json<Paged<TokenOut>>, ApiError> {
+async fn list_tokens(
+    State(s): State<AppState>,
+    auth: Auth,
+    ApiQuery(page): ApiQuery<PageParams>,
+) -> Result<axum::Json<Paged<TokenOut>>, ApiError> {
     let caller = auth.require_session()?;
     let tokens = s.identity.list_tokens(caller, page.page()?).await?;
     Ok(axum::Json(Paged::from_page(tokens, |t| TokenOut::from(&t))))
@@ -206,7 +226,11 @@ async fn list_tokens(State(s): State<AppState>, auth: Auth, ApiQuery(page): ApiQ
     responses(
         (status = 204, description = "Revoked"), (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden), (status = 404, response = NotFound)))]
-async fn revoke_token(State(s): State<AppState>, auth: Auth, ApiPath(id): ApiPath<Uuid>) -> Result<StatusCode, ApiError> {
+async fn revoke_token(
+    State(s): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<Uuid>,
+) -> Result<StatusCode, ApiError> {
     let caller = auth.require_session()?;
     s.identity.revoke_token(caller, TokenId::from_uuid(id)).await?;
     Ok(StatusCode::NO_CONTENT)

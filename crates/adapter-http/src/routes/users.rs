@@ -15,8 +15,8 @@ use crate::auth::Auth;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiPath, ApiQuery, IfMatch, etag};
 use crate::openapi::{
-    BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge, PreconditionFailed, Unauthorized, UnsupportedMediaType,
-    Unprocessable,
+    BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge, PreconditionFailed, Unauthorized, Unprocessable,
+    UnsupportedMediaType,
 };
 use crate::pagination::{PageParams, Paged};
 use crate::state::AppState;
@@ -108,7 +108,11 @@ pub(crate) struct UpdateUserIn {
         (status = 403, response = Forbidden), (status = 409, response = Conflict),
         (status = 413, response = PayloadTooLarge), (status = 415, response = UnsupportedMediaType),
         (status = 422, response = Unprocessable)))]
-async fn create_user(State(s): State<AppState>, auth: Auth, ApiJson(body): ApiJson<CreateUserIn>) -> Result<Response, ApiError> {
+async fn create_user(
+    State(s): State<AppState>,
+    auth: Auth,
+    ApiJson(body): ApiJson<CreateUserIn>,
+) -> Result<Response, ApiError> {
     let caller = auth.require(Scope::UsersManage)?;
     let new = NewUser {
         email: Email::parse(&body.email)?,
@@ -131,7 +135,11 @@ async fn create_user(State(s): State<AppState>, auth: Auth, ApiJson(body): ApiJs
         (status = 200, description = "A page of users", body = Paged<UserOut>),
         (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden), (status = 422, response = Unprocessable)))]
-async fn list_users(State(s): State<AppState>, auth: Auth, ApiQuery(page): ApiQuery<PageParams>) -> Result<axum::Json<Paged<UserOut>>, ApiError> {
+async fn list_users(
+    State(s): State<AppState>,
+    auth: Auth,
+    ApiQuery(page): ApiQuery<PageParams>,
+) -> Result<axum::Json<Paged<UserOut>>, ApiError> {
     let caller = auth.require(Scope::UsersManage)?;
     let users = s.identity.list_users(caller, page.page()?).await?;
     Ok(axum::Json(Paged::from_page(users, |u| UserOut::from(&u))))

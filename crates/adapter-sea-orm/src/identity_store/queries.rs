@@ -4,7 +4,10 @@ use chrono::{DateTime, Utc};
 use identity::{AccessToken, User};
 use kernel::{Page, PageRequest, RepoError, TokenId, UserId, Version};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait as _, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel as _, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{
+    ActiveModelTrait as _, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel as _, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect,
+};
 
 use super::convert::{token_from_row, token_to_row, user_from_row, user_to_row};
 use crate::entity::{access_token, user};
@@ -65,12 +68,19 @@ pub(super) async fn update_user<C: ConnectionTrait>(conn: &C, u: &User, expected
     }
 }
 
-pub(super) async fn insert_token<C: ConnectionTrait>(conn: &C, t: &AccessToken, secret_hash: &str) -> Result<(), RepoError> {
+pub(super) async fn insert_token<C: ConnectionTrait>(
+    conn: &C,
+    t: &AccessToken,
+    secret_hash: &str,
+) -> Result<(), RepoError> {
     token_to_row(t, secret_hash).into_active_model().insert(conn).await.repo()?;
     Ok(())
 }
 
-pub(super) async fn find_token_by_hash<C: ConnectionTrait>(conn: &C, hash: &str) -> Result<Option<AccessToken>, RepoError> {
+pub(super) async fn find_token_by_hash<C: ConnectionTrait>(
+    conn: &C,
+    hash: &str,
+) -> Result<Option<AccessToken>, RepoError> {
     access_token::Entity::find()
         .filter(access_token::Column::SecretHash.eq(hash))
         .one(conn)
@@ -80,7 +90,11 @@ pub(super) async fn find_token_by_hash<C: ConnectionTrait>(conn: &C, hash: &str)
         .transpose()
 }
 
-pub(super) async fn list_tokens<C: ConnectionTrait>(conn: &C, owner: UserId, page: PageRequest) -> Result<Page<AccessToken>, RepoError> {
+pub(super) async fn list_tokens<C: ConnectionTrait>(
+    conn: &C,
+    owner: UserId,
+    page: PageRequest,
+) -> Result<Page<AccessToken>, RepoError> {
     let mut query = access_token::Entity::find()
         .filter(access_token::Column::UserId.eq(owner.as_uuid()))
         .order_by_asc(access_token::Column::Id)
@@ -92,7 +106,11 @@ pub(super) async fn list_tokens<C: ConnectionTrait>(conn: &C, owner: UserId, pag
     Ok(Page::from_overfetch(rows, page, |t| t.id.as_uuid()))
 }
 
-pub(super) async fn delete_token<C: ConnectionTrait>(conn: &C, owner: UserId, id: TokenId) -> Result<AccessToken, RepoError> {
+pub(super) async fn delete_token<C: ConnectionTrait>(
+    conn: &C,
+    owner: UserId,
+    id: TokenId,
+) -> Result<AccessToken, RepoError> {
     let row = access_token::Entity::find_by_id(id.as_uuid())
         .filter(access_token::Column::UserId.eq(owner.as_uuid()))
         .one(conn)

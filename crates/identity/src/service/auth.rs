@@ -205,7 +205,7 @@ impl IdentityService {
         let now = self.clock.now();
         let mut sessions: Vec<Session> =
             self.sessions.list_for_user(caller.user_id).await?.into_iter().filter(|s| !s.is_expired(now)).collect();
-        sessions.sort_by(|a, b| b.id.cmp(&a.id));
+        sessions.sort_by_key(|s| std::cmp::Reverse(s.id));
         if let Some(after) = page.after() {
             sessions.retain(|s| s.id.as_uuid() < after);
         }
@@ -217,8 +217,12 @@ impl IdentityService {
     #[tracing::instrument(skip_all, err(level = "info"))]
     pub async fn revoke_session(&self, caller: &Caller, id: SessionId) -> Result<(), IdentityError> {
         self.sessions.delete_by_id(caller.user_id, id).await?;
-        let draft =
-            EventDraft { action: "session.revoked", resource_type: "session", resource_id: id.as_uuid(), changes: Changes::new() };
+        let draft = EventDraft {
+            action: "session.revoked",
+            resource_type: "session",
+            resource_id: id.as_uuid(),
+            changes: Changes::new(),
+        };
         self.record_alone(caller.actor, &caller.meta, draft).await
     }
 }
@@ -228,10 +232,10 @@ mod tests {
     use mockall::predicate::always;
 
     use super::*;
-    use kernel::Clock as _;
     use crate::model::Role;
     use crate::ports::MockIdentityTx;
     use crate::service::test_support::{self, Mocks, user};
+    use kernel::Clock as _;
 
     fn tx_expecting(action: &'static str) -> Box<dyn crate::ports::IdentityTx> {
         let mut tx = MockIdentityTx::new();
@@ -286,7 +290,8 @@ mod tests {
         m.sessions.expect_delete().withf(move |k| *k == old).times(1).returning(|_| Ok(()));
         m.sessions.expect_create().with(always(), always()).times(1).returning(|_, _| Ok(()));
         m.store.expect_begin().times(1).returning(|| Ok(tx_expecting("auth.login_succeeded")));
-        let out = m.service().login("ANN@example.com", "right password", Some("old-cookie"), &RequestMeta::default()).await;
+        let out =
+            m.service().login("ANN@example.com", "right password", Some("old-cookie"), &RequestMeta::default()).await;
         let out = out.expect("login succeeds");
         assert_eq!(out.session.secret.len(), 43);
         assert_ne!(out.session.session.csrf_token, out.session.secret);

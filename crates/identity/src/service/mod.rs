@@ -146,7 +146,7 @@ pub(crate) mod test_support {
         }
     }
 
-    /// A fresh id for tests (ids come from the IdGen port, never from the system).
+    /// A fresh id for tests (ids come from the `IdGen` port, never from the system).
     pub(crate) fn id() -> uuid::Uuid {
         use kernel::IdGen as _;
         static IDS: std::sync::LazyLock<SequentialIds> = std::sync::LazyLock::new(SequentialIds::default);

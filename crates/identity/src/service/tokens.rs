@@ -42,7 +42,8 @@ impl IdentityService {
             .set("name", token.name.as_str())
             .set("scopes", token.scopes.names())
             .set("expires_at", token.expires_at.map(|t| t.to_rfc3339()));
-        let draft = EventDraft { action: "token.created", resource_type: "token", resource_id: token.id.as_uuid(), changes };
+        let draft =
+            EventDraft { action: "token.created", resource_type: "token", resource_id: token.id.as_uuid(), changes };
         self.record_and_commit(tx, caller.actor, &caller.meta, draft).await?;
         Ok((token, secret))
     }
@@ -68,9 +69,9 @@ mod tests {
     use kernel::UserId;
 
     use super::*;
-    use kernel::Clock as _;
     use crate::ports::MockIdentityTx;
     use crate::service::test_support::{self, Mocks};
+    use kernel::Clock as _;
 
     fn caller() -> Caller {
         Caller::user(UserId::from_uuid(test_support::id()), false)

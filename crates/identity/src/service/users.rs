@@ -9,7 +9,12 @@ use crate::model::{DisplayName, Email, NewUser, Password, Role, User, UserPatch,
 impl IdentityService {
     /// Creates an administrator from the command line (no caller: the actor is the system).
     #[tracing::instrument(skip_all, err)]
-    pub async fn create_admin(&self, email: Email, name: DisplayName, password: Password) -> Result<User, IdentityError> {
+    pub async fn create_admin(
+        &self,
+        email: Email,
+        name: DisplayName,
+        password: Password,
+    ) -> Result<User, IdentityError> {
         let new = NewUser { email, display_name: name, password: Some(password), role: Role::Admin };
         self.insert_user(new, Actor::System, &RequestMeta::default()).await
     }
@@ -45,7 +50,8 @@ impl IdentityService {
             .set("display_name", user.display_name.as_str())
             .set("role", user.role.as_str())
             .set("password", user.password_hash.is_some().then_some("set"));
-        let draft = EventDraft { action: "user.created", resource_type: "user", resource_id: user.id.as_uuid(), changes };
+        let draft =
+            EventDraft { action: "user.created", resource_type: "user", resource_id: user.id.as_uuid(), changes };
         self.record_and_commit(tx, actor, meta, draft).await?;
         Ok(user)
     }
@@ -237,7 +243,9 @@ mod tests {
             let mut tx = MockIdentityTx::new();
             let t = target.clone();
             tx.expect_get_user().returning(move |_| Ok(t.clone()));
-            tx.expect_update_user().withf(|u, v| u.status == UserStatus::Disabled && *v == Version::FIRST).returning(|_, _| Ok(()));
+            tx.expect_update_user()
+                .withf(|u, v| u.status == UserStatus::Disabled && *v == Version::FIRST)
+                .returning(|_, _| Ok(()));
             tx.expect_record().withf(|e| e.changes.as_map().contains_key("status")).returning(|_| Ok(()));
             tx.expect_commit().times(1).returning(|| Ok(()));
             Ok(Box::new(tx))
