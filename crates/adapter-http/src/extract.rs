@@ -69,10 +69,22 @@ pub(crate) fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiErro
             if inner.is_syntax() || inner.is_eof() {
                 Err(ApiError::bad_request("MALFORMED_JSON", format!("The body is not valid JSON: {inner}")))
             } else {
-                let field = if path == "." { "body".to_owned() } else { path };
-                Err(ApiError::invalid_field(field, strip_position(&inner.to_string())))
+                let message = strip_position(&inner.to_string());
+                Err(ApiError::invalid_field(field_of(&path, &message), message))
             }
         }
+    }
+}
+
+/// The refused field's path. serde reports a missing field at its parent, naming it only in
+/// the message (``missing field `title` ``), so the name is taken from there.
+fn field_of(path: &str, message: &str) -> String {
+    let missing = message.strip_prefix("missing field `").and_then(|rest| rest.split('`').next());
+    match (path, missing) {
+        (".", Some(name)) => name.to_owned(),
+        (".", None) => "body".to_owned(),
+        (parent, Some(name)) => format!("{parent}.{name}"),
+        (parent, None) => parent.to_owned(),
     }
 }
 
@@ -192,5 +204,7 @@ mod tests {
         assert_eq!(shape.status().as_u16(), 422);
         assert_eq!(shape.errors[0].field, "count");
         assert!(!shape.errors[0].message.contains("line"));
+        let missing = parse_json::<Shape>(br#"{"title": "x"}"#).unwrap_err();
+        assert_eq!(missing.errors[0].field, "count");
     }
 }

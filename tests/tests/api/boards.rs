@@ -66,7 +66,7 @@ async fn invalid_board_fields_are_422_and_named() {
             (json!({"name": "two\nlines"}), "name"),
             (json!({"name": "ok", "description": "d".repeat(20_001)}), "description"),
             (json!({"name": 7}), "name"),
-            (json!({}), "body"),
+            (json!({}), "name"),
             (json!({"name": "ok", "owner_id": NOBODY}), "owner_id"),
         ] {
             let refused = ann.post("/api/v1/boards", &body).await.expect_problem(422, "VALIDATION_FAILED");

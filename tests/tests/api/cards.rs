@@ -80,7 +80,7 @@ async fn invalid_card_fields_are_422_and_named() {
             (json!({"title": "   ", "column_id": todo}), "title"),
             (json!({"title": "x".repeat(201), "column_id": todo}), "title"),
             (json!({"title": "bell\u{7}", "column_id": todo}), "title"),
-            (json!({"title": "ok"}), "body"),
+            (json!({"title": "ok"}), "column_id"),
             (json!({"title": "ok", "column_id": NOBODY}), "column_id"),
             (json!({"title": "ok", "column_id": elsewhere}), "column_id"),
             (json!({"title": "ok", "column_id": "not-a-uuid"}), "column_id"),
@@ -198,7 +198,7 @@ async fn moving_a_card_before_or_after_siblings_orders_the_board() {
             (json!({"column_id": right, "before_id": NOBODY}), "before_id"),
             (json!({"column_id": elsewhere}), "column_id"),
             (json!({"column_id": right, "before_id": card_c, "after_id": card_a}), "after_id"),
-            (json!({"before_id": card_c}), "body"),
+            (json!({"before_id": card_c}), "column_id"),
         ] {
             let refused = ann.post(&to(&card_b), &body).await.expect_problem(422, "VALIDATION_FAILED");
             assert_eq!(fields(&refused), [field], "{body}");

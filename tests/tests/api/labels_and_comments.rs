@@ -53,7 +53,7 @@ async fn invalid_labels_are_422_and_named() {
             (json!({"name": "ok", "color": "#12345"}), "color"),
             (json!({"name": "ok", "color": " #123456"}), "color"),
             (json!({"name": "ok", "color": "#12345g"}), "color"),
-            (json!({"name": "ok"}), "body"),
+            (json!({"name": "ok"}), "color"),
         ] {
             let refused = ann.post(&labels, &body).await.expect_problem(422, "VALIDATION_FAILED");
             assert_eq!(fields(&refused), [field], "{body}");

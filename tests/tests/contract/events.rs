@@ -107,7 +107,7 @@ async fn a_failure_after_the_change_rolls_back_both_the_change_and_its_event() {
         let admin = Caller::user(UserId::from_uuid(uuid::Uuid::now_v7()), true);
         let failing = service(&db, Arc::new(FailingRecorder(SeaIdentityStore::new(db.db.clone()))));
         let result = failing.create_user(&admin, new_user("lost@x.io")).await;
-        assert!(matches!(result, Err(IdentityError::Unexpected(_))), "{:?}: {result:?}", db.backend);
+        assert!(matches!(result, Err(IdentityError::Unavailable(_))), "{:?}: {result:?}", db.backend);
         assert_eq!(count(&db, "users").await, 0, "{:?}: the change rolled back", db.backend);
         assert_eq!(count(&db, "audit_events").await, 0, "{:?}", db.backend);
         assert_eq!(count(&db, "outbox_events").await, 0, "{:?}", db.backend);

@@ -2,9 +2,6 @@
 //! one-call board view, card filters and pages, rank order, and units of work that roll back
 //! with their events. The last tests drive `BoardService` on the real store.
 
-// A test binary: an unwrap that fails is a test that fails, with its message.
-#![allow(clippy::unwrap_used)]
-
 use std::sync::Arc;
 
 use adapter_sea_orm::{SeaBoardStore, SeaIdentityStore};
