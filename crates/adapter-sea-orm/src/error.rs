@@ -28,7 +28,9 @@ fn is_retryable(err: &DbErr) -> bool {
     let (DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e))) = err else {
         return false;
     };
-    e.as_database_error().and_then(|d| d.code()).is_some_and(|code| code == "40P01" || code == "40001")
+    e.as_database_error()
+        .and_then(sea_orm::sqlx::error::DatabaseError::code)
+        .is_some_and(|code| code == "40P01" || code == "40001")
 }
 
 /// `?`-friendly extension: `query.await.repo()?`.
