@@ -535,3 +535,38 @@ async fn membership_rules_hold_on_the_real_store() {
         assert!(matches!(svc.get_board(&me, board.id).await, Err(BoardError::NotFound)));
     }
 }
+
+/// Runs `get_board_view` through a connection that counts the statements it sends.
+async fn statements_for_board_view(db: &TestDb, board: BoardId) -> (usize, usize) {
+    let counter = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let mut conn = sea_orm::Database::connect(db.url.as_str()).await.unwrap();
+    let seen = counter.clone();
+    conn.set_metric_callback(move |_| {
+        seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    });
+    let view = SeaBoardStore::new(adapter_sea_orm::Db::from_connection(conn)).get_board_view(board).await.unwrap();
+    (counter.load(std::sync::atomic::Ordering::SeqCst), view.cards.len())
+}
+
+#[tokio::test]
+async fn the_board_view_costs_the_same_number_of_statements_whatever_the_board_size() {
+    for db in databases().await {
+        let s = seed(&db).await;
+        let (small, small_cards) = statements_for_board_view(&db, s.board.id).await;
+        let store = SeaBoardStore::new(db.db.clone());
+        let tx = store.begin().await.unwrap();
+        for i in 0..300 {
+            let mut c =
+                card(s.board.id, if i % 2 == 0 { s.todo.id } else { s.doing.id }, &format!("c{i:04}z"), s.owner);
+            c.labels = vec![s.labels[i % 2].id];
+            c.assignees = vec![if i % 3 == 0 { s.owner } else { s.editor }];
+            tx.insert_card(&c).await.unwrap();
+        }
+        tx.commit().await.unwrap();
+        let (large, large_cards) = statements_for_board_view(&db, s.board.id).await;
+        assert_eq!(large_cards, small_cards + 300, "{:?}", db.backend);
+        assert!(small > 0, "{:?}: the counter sees the view's statements", db.backend);
+        assert_eq!(small, large, "{:?}: statements do not grow with the number of cards", db.backend);
+        assert!(large <= 10, "{:?}: {large} statements for one board view", db.backend);
+    }
+}
