@@ -30,9 +30,9 @@ impl MigrationTrait for Migration {
                 client_ip TEXT,
                 user_agent TEXT
             );
-            CREATE INDEX audit_events_board ON audit_events (board_id, seq);
-            CREATE INDEX audit_events_actor ON audit_events (actor_id, seq);
-            CREATE INDEX audit_events_resource ON audit_events (resource_type, resource_id, seq);
+            CREATE INDEX audit_events_board ON audit_events (board_id, id);
+            CREATE INDEX audit_events_actor ON audit_events (actor_id, id);
+            CREATE INDEX audit_events_resource ON audit_events (resource_type, resource_id, id);
             CREATE TABLE outbox_events (
                 seq {serial_pk},
                 id UUID NOT NULL UNIQUE,

@@ -1,6 +1,7 @@
 //! Each use-case error onto a status and a stable code. The matches are exhaustive, so a new
 //! domain variant does not compile until it has an HTTP answer.
 
+use audit::AuditError;
 use axum::http::StatusCode;
 use board::BoardError;
 use identity::IdentityError;
@@ -55,5 +56,20 @@ pub(crate) fn board(e: BoardError) -> ApiError {
 impl From<BoardError> for ApiError {
     fn from(e: BoardError) -> Self {
         board(e)
+    }
+}
+
+/// Audit's errors.
+pub(crate) fn audit(e: AuditError) -> ApiError {
+    match e {
+        AuditError::Invalid { field, message } => ApiError::invalid_field(field, message),
+        AuditError::Unavailable(why) => ApiError::unavailable(&why),
+        AuditError::Unexpected(e) => ApiError::internal(e.as_ref()),
+    }
+}
+
+impl From<AuditError> for ApiError {
+    fn from(e: AuditError) -> Self {
+        audit(e)
     }
 }

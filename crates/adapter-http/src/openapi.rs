@@ -60,6 +60,7 @@ problem_responses! {
         (name = "boards", description = "Boards and their members"),
         (name = "columns", description = "Columns of a board"),
         (name = "cards", description = "Cards, labels and comments"),
+        (name = "audit", description = "The audit log of every change"),
         (name = "operations", description = "Health")
     )
 )]

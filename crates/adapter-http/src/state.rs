@@ -3,6 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use audit::AuditService;
 use board::BoardService;
 use identity::IdentityService;
 
@@ -65,6 +66,8 @@ pub struct AppState {
     pub identity: Arc<IdentityService>,
     /// Boards and everything on them.
     pub boards: Arc<BoardService>,
+    /// The audit log.
+    pub audit: Arc<AuditService>,
     /// Dependency checks.
     pub readiness: Arc<dyn Readiness>,
     /// HTTP settings.

@@ -4,6 +4,7 @@
 //! same code serves the pool and an open transaction. Units of work own a
 //! [`sea_orm::DatabaseTransaction`] and roll back when dropped without commit.
 
+mod audit_log;
 mod board_store;
 mod db;
 mod entity;
@@ -11,6 +12,7 @@ mod error;
 mod events;
 mod identity_store;
 
+pub use audit_log::SeaAuditLog;
 pub use board_store::{SeaBoardStore, SeaBoardTx};
 pub use db::{Backend, Db};
 pub use identity_store::{SeaIdentityStore, SeaIdentityTx, SeaSessionStore};

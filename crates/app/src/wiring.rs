@@ -5,8 +5,9 @@ use std::time::Duration;
 
 use adapter_http::{AppState, HttpSettings, Readiness};
 use adapter_redis::{RedisPool, RedisSessionStore};
-use adapter_sea_orm::{Db, SeaBoardStore, SeaIdentityStore, SeaSessionStore};
+use adapter_sea_orm::{Db, SeaAuditLog, SeaBoardStore, SeaIdentityStore, SeaSessionStore};
 use anyhow::Context as _;
+use audit::AuditService;
 use board::BoardService;
 use identity::{Argon2Hasher, IdentityService, SessionPolicy, SessionStore};
 use kernel::{Clock, IdGen, SystemClock, UuidV7};
@@ -24,6 +25,8 @@ pub struct Services {
     pub identity: Arc<IdentityService>,
     /// Boards.
     pub boards: Arc<BoardService>,
+    /// The audit log.
+    pub audit: Arc<AuditService>,
 }
 
 impl Services {
@@ -72,7 +75,8 @@ impl Services {
         .with_password_login(config.auth.password_login);
         let board_store = Arc::new(SeaBoardStore::new(db.clone()));
         let boards = BoardService::new(board_store.clone(), board_store, clock, ids);
-        Self { db, redis, identity: Arc::new(identity), boards: Arc::new(boards) }
+        let audit = AuditService::new(Arc::new(SeaAuditLog::new(db.clone())));
+        Self { db, redis, identity: Arc::new(identity), boards: Arc::new(boards), audit: Arc::new(audit) }
     }
 
     /// The HTTP router over these services.
@@ -85,6 +89,7 @@ impl Services {
         adapter_http::router(AppState {
             identity: self.identity.clone(),
             boards: self.boards.clone(),
+            audit: self.audit.clone(),
             readiness,
             settings: Arc::new(settings),
         })

@@ -1,6 +1,7 @@
 //! The routes, one module per area. Each module's `router()` registers its handlers with
 //! their OpenAPI annotations.
 
+pub(crate) mod audit;
 pub(crate) mod auth;
 mod board_dto;
 pub(crate) mod boards;
@@ -19,6 +20,7 @@ use crate::state::AppState;
 /// Everything under `/api/v1`.
 pub(crate) fn api() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
+        .merge(audit::router())
         .merge(auth::router())
         .merge(me::router())
         .merge(users::router())
