@@ -25,6 +25,7 @@ pub(crate) fn identity(e: IdentityError) -> ApiError {
             ApiError::conflict("LAST_ADMIN", "The last active administrator cannot be demoted or disabled.")
         }
         IdentityError::VersionMismatch => ApiError::precondition_failed(),
+        IdentityError::Conflict(detail) => ApiError::conflict("CONFLICT", detail),
         IdentityError::Unavailable(why) => ApiError::unavailable(&why),
         IdentityError::Unexpected(e) => ApiError::internal(e.as_ref()),
     }

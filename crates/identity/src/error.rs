@@ -31,9 +31,12 @@ pub enum IdentityError {
     /// The change would leave no active administrator.
     #[error("the last active administrator cannot be demoted or disabled")]
     LastAdmin,
-    /// The resource changed since the caller read it.
+    /// The resource changed since the caller read it (the caller named a version).
     #[error("version mismatch")]
     VersionMismatch,
+    /// A concurrent change won a race the caller did not guard with a version; retrying works.
+    #[error("conflict: {0}")]
+    Conflict(String),
     /// A store could not be reached in time; retrying later may help.
     #[error("store unavailable: {0}")]
     Unavailable(String),
@@ -46,8 +49,7 @@ impl From<RepoError> for IdentityError {
     fn from(e: RepoError) -> Self {
         match e {
             RepoError::NotFound => Self::NotFound,
-            RepoError::Conflict(detail) if detail.contains("email") => Self::EmailTaken,
-            RepoError::Conflict(_) => Self::VersionMismatch,
+            RepoError::Conflict(detail) => Self::Conflict(detail),
             RepoError::Unavailable(why) => Self::Unavailable(why),
             RepoError::Unexpected(e) => Self::Unexpected(e),
         }

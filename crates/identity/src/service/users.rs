@@ -1,6 +1,6 @@
 //! User administration.
 
-use kernel::{Actor, Caller, Changes, Page, PageRequest, RequestMeta, UserId, Version};
+use kernel::{Actor, Caller, Changes, Page, PageRequest, RepoError, RequestMeta, UserId, Version};
 
 use super::{EventDraft, IdentityService};
 use crate::IdentityError;
@@ -44,7 +44,11 @@ impl IdentityService {
             updated_at: now,
         };
         let tx = self.store.begin().await?;
-        tx.insert_user(&user).await?;
+        // The users table has two unique keys, the id we just generated and the email.
+        tx.insert_user(&user).await.map_err(|e| match e {
+            RepoError::Conflict(_) => IdentityError::EmailTaken,
+            other => other.into(),
+        })?;
         let changes = Changes::new()
             .set("email", user.email.as_str())
             .set("display_name", user.display_name.as_str())
@@ -108,12 +112,22 @@ impl IdentityService {
         if password_hash.is_some() {
             after.password_hash = password_hash;
         }
+        if after == before {
+            // Nothing to change: no write, no new version, no event.
+            return Ok(before);
+        }
         if before.is_active_admin() && !after.is_active_admin() && tx.count_active_admins().await? <= 1 {
             return Err(IdentityError::LastAdmin);
         }
         after.version = before.version.next();
         after.updated_at = self.clock.now();
-        tx.update_user(&after, before.version).await?;
+        tx.update_user(&after, before.version).await.map_err(|e| match e {
+            // `before` was read in this transaction, so a stale version means a concurrent
+            // write won: with If-Match that is the client's 412, without it a retryable 409.
+            RepoError::Conflict(_) if expected.is_some() => IdentityError::VersionMismatch,
+            RepoError::Conflict(_) => IdentityError::Conflict("changed concurrently; retry".into()),
+            other => other.into(),
+        })?;
         let changes = Changes::new()
             .diff("display_name", before.display_name.as_str(), after.display_name.as_str())
             .diff("role", before.role.as_str(), after.role.as_str())
@@ -232,6 +246,45 @@ mod tests {
         let patch = UserPatch { display_name: Some(DisplayName::parse("New").unwrap()), ..UserPatch::default() };
         let err = m.service().update_user(&caller, id, patch, Some(Version::new(7))).await;
         assert!(matches!(err, Err(IdentityError::VersionMismatch)));
+    }
+
+    #[tokio::test]
+    async fn a_patch_that_changes_nothing_writes_nothing() {
+        let mut m = Mocks::new();
+        let target = user(Role::Member);
+        let id = target.id;
+        m.store.expect_begin().returning(move || {
+            let mut tx = MockIdentityTx::new();
+            let t = target.clone();
+            tx.expect_get_user().returning(move |_| Ok(t.clone()));
+            tx.expect_update_user().never();
+            tx.expect_record().never();
+            tx.expect_commit().never();
+            Ok(Box::new(tx))
+        });
+        let caller = Caller::user(UserId::from_uuid(test_support::id()), true);
+        let patch = UserPatch { display_name: Some(DisplayName::parse("Ann").unwrap()), ..UserPatch::default() };
+        let same = m.service().update_user(&caller, id, patch, None).await.expect("ok");
+        assert_eq!(same.version, Version::FIRST);
+    }
+
+    #[tokio::test]
+    async fn a_lost_race_without_if_match_is_a_retryable_conflict() {
+        let mut m = Mocks::new();
+        let target = user(Role::Member);
+        let id = target.id;
+        m.store.expect_begin().returning(move || {
+            let mut tx = MockIdentityTx::new();
+            let t = target.clone();
+            tx.expect_get_user().returning(move |_| Ok(t.clone()));
+            tx.expect_update_user().returning(|_, _| Err(RepoError::Conflict("stale version".into())));
+            tx.expect_commit().never();
+            Ok(Box::new(tx))
+        });
+        let caller = Caller::user(UserId::from_uuid(test_support::id()), true);
+        let patch = UserPatch { display_name: Some(DisplayName::parse("New").unwrap()), ..UserPatch::default() };
+        let err = m.service().update_user(&caller, id, patch, None).await;
+        assert!(matches!(err, Err(IdentityError::Conflict(_))), "{err:?}");
     }
 
     #[tokio::test]
