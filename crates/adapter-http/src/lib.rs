@@ -6,6 +6,8 @@ mod auth;
 mod error;
 mod error_map;
 mod extract;
+#[cfg(test)]
+mod handler_tests;
 mod middleware;
 mod openapi;
 mod pagination;
