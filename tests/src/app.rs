@@ -87,6 +87,11 @@ impl TestApp {
     /// Starts the server on a fresh `backend` database (and Redis when configured), or returns
     /// `None` when that backend is not configured outside CI.
     pub async fn spawn(backend: Backend) -> Option<Self> {
+        Self::spawn_with(backend, |_| {}).await
+    }
+
+    /// Like [`TestApp::spawn`], with the configuration adjusted by `configure` first.
+    pub async fn spawn_with(backend: Backend, configure: impl FnOnce(&mut Config)) -> Option<Self> {
         let db = TestDb::new(backend).await?;
         let mut config = Config {
             listen: "127.0.0.1:0".into(),
@@ -103,6 +108,7 @@ impl TestApp {
                 config.redis_key_prefix = format!("cbtest:{}:", uuid::Uuid::new_v4().simple());
             }
         }
+        configure(&mut config);
         let app = App::build(&config).await.expect("app builds");
         let address = format!("http://127.0.0.1:{}", app.port());
         let services = app.services().clone();

@@ -135,7 +135,7 @@ pub(crate) fn request_meta(parts: &Parts, state: &AppState) -> RequestMeta {
 }
 
 /// The trace id of a W3C `traceparent` header (`00-<trace>-<span>-<flags>`).
-fn trace_id(headers: &HeaderMap) -> Option<String> {
+pub(crate) fn trace_id(headers: &HeaderMap) -> Option<String> {
     let value = headers.get("traceparent")?.to_str().ok()?;
     let mut fields = value.split('-');
     let (_version, trace) = (fields.next()?, fields.next()?);

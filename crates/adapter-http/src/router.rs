@@ -81,7 +81,8 @@ fn trace_layer() -> TraceLayer<
     fn make_span(req: &Request) -> Span {
         let route = req.extensions().get::<MatchedPath>().map_or("unmatched", MatchedPath::as_str);
         let request_id = req.extensions().get::<RequestId>().map_or("", |r| r.0.as_str());
-        tracing::info_span!("http", method = %req.method(), route, request_id)
+        let trace_id = crate::auth::trace_id(req.headers());
+        tracing::info_span!("http", method = %req.method(), route, request_id, trace_id)
     }
     fn on_response(res: &Response, latency: Duration, _span: &Span) {
         tracing::info!(status = res.status().as_u16(), latency_ms = latency.as_secs_f64() * 1000.0, "response");

@@ -87,3 +87,27 @@ async fn the_openapi_document_and_docs_page_are_served_from_the_binary() {
         }
     }
 }
+
+#[tokio::test]
+async fn cors_allows_only_configured_origins() {
+    let allowed = "https://app.example.com";
+    let app = corkboard_tests::TestApp::spawn_with(corkboard_tests::Backend::Sqlite, |c| {
+        c.http.cors_origins = vec![allowed.to_owned()];
+    })
+    .await
+    .expect("sqlite always runs");
+    let (client, base) = app.raw();
+    let preflight = |origin: &'static str| {
+        client
+            .request(reqwest::Method::OPTIONS, format!("{base}/api/v1/boards"))
+            .header("origin", origin)
+            .header("access-control-request-method", "POST")
+            .header("access-control-request-headers", "content-type,x-csrf-token")
+            .send()
+    };
+    let ok = preflight(allowed).await.expect("sent");
+    assert_eq!(ok.headers().get("access-control-allow-origin").and_then(|v| v.to_str().ok()), Some(allowed));
+    assert_eq!(ok.headers().get("access-control-allow-credentials").and_then(|v| v.to_str().ok()), Some("true"));
+    let refused = preflight("https://evil.example").await.expect("sent");
+    assert!(refused.headers().get("access-control-allow-origin").is_none());
+}
