@@ -111,3 +111,25 @@ fn openapi_prints_the_document() {
     assert_eq!(doc["openapi"], "3.1.0");
     assert!(doc["paths"]["/api/v1/auth/login"]["post"].is_object());
 }
+
+#[test]
+fn a_toml_file_is_read_and_the_environment_wins_over_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("corkboard.toml");
+    std::fs::write(&file, "listen = \"127.0.0.1:9999\"\n[http]\nrequest_timeout_secs = 7\n").unwrap();
+    let path = file.to_str().unwrap();
+    let out = corkboard(
+        dir.path(),
+        &["config", "check"],
+        &[("CORKBOARD_CONFIG", path), ("CORKBOARD_LISTEN", "127.0.0.1:7777")],
+        None,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let printed = text(&out.stdout);
+    assert!(printed.contains("request_timeout_secs: 7"), "{printed}");
+    assert!(printed.contains("127.0.0.1:7777") && !printed.contains("9999"), "{printed}");
+    std::fs::write(&file, "lissen = \"typo\"\n").unwrap();
+    let typo = corkboard(dir.path(), &["config", "check"], &[("CORKBOARD_CONFIG", path)], None);
+    assert!(!typo.status.success());
+    assert!(text(&typo.stderr).contains("lissen"), "{}", text(&typo.stderr));
+}

@@ -11,6 +11,7 @@ mod boards;
 mod cards;
 mod columns;
 mod conventions;
+mod coverage;
 mod labels_and_comments;
 mod tokens;
 mod users;
