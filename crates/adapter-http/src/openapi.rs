@@ -52,7 +52,7 @@ problem_responses! {
             PayloadTooLarge, UnsupportedMediaType, Unprocessable, Unavailable
         )
     ),
-    modifiers(&Security, &EveryOperationMayBeUnavailable),
+    modifiers(&Security),
     tags(
         (name = "auth", description = "Sign-in and sign-out"),
         (name = "me", description = "The caller: profile, sessions and personal access tokens"),
@@ -91,20 +91,50 @@ impl Modify for Security {
     }
 }
 
-/// Any operation can meet a database or Redis outage, or the request timeout: each declares
-/// the 503 problem, added here once rather than in every annotation.
-struct EveryOperationMayBeUnavailable;
+/// The problems that follow from an operation's shape are declared here, once, instead of in
+/// every annotation: any operation can meet an outage or the request timeout (503); a secured
+/// one can be called without credentials (401); one with a body can get malformed JSON (400),
+/// too large a body (413), another media type (415) or invalid fields (422); one with query
+/// parameters can get a bad cursor (400) or a bad value (422). Annotations list only the
+/// problems particular to their operation.
+pub(crate) struct CommonProblems;
 
-impl Modify for EveryOperationMayBeUnavailable {
+impl Modify for CommonProblems {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::path::ParameterIn;
         for item in openapi.paths.paths.values_mut() {
             let operations = [&mut item.get, &mut item.post, &mut item.put, &mut item.patch, &mut item.delete];
             for operation in operations.into_iter().flatten() {
-                operation
-                    .responses
-                    .responses
-                    .entry("503".to_owned())
-                    .or_insert_with(|| RefOr::Ref(Ref::from_response_name("Unavailable")));
+                let secured = operation
+                    .security
+                    .as_ref()
+                    .is_some_and(|requirements| requirements.iter().all(|r| r != &Default::default()));
+                let has_body = operation.request_body.is_some();
+                let has_query = operation
+                    .parameters
+                    .as_ref()
+                    .is_some_and(|params| params.iter().any(|p| p.parameter_in == ParameterIn::Query));
+                let mut add = |status: &str, name: &str| {
+                    operation
+                        .responses
+                        .responses
+                        .entry(status.to_owned())
+                        .or_insert_with(|| RefOr::Ref(Ref::from_response_name(name)));
+                };
+                add("503", "Unavailable");
+                if secured {
+                    add("401", "Unauthorized");
+                }
+                if has_body {
+                    add("400", "BadRequest");
+                    add("413", "PayloadTooLarge");
+                    add("415", "UnsupportedMediaType");
+                    add("422", "Unprocessable");
+                }
+                if has_query {
+                    add("400", "BadRequest");
+                    add("422", "Unprocessable");
+                }
             }
         }
     }
@@ -112,5 +142,5 @@ impl Modify for EveryOperationMayBeUnavailable {
 
 /// The whole document, as served at `/api/v1/openapi.json`.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    crate::router::api_router().split_for_parts().1
+    crate::router::api_router().1
 }

@@ -12,18 +12,25 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 use tracing::Span;
-use utoipa::OpenApi as _;
+use utoipa::{Modify as _, OpenApi as _};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::middleware::{REQUEST_ID, RequestId, not_found, problems, request_id};
-use crate::openapi::ApiDoc;
+use crate::openapi::{ApiDoc, CommonProblems};
 use crate::routes;
 use crate::state::{AppState, HttpSettings};
 
-/// The API routes with their documentation, before state and middleware.
-pub(crate) fn api_router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::with_openapi(ApiDoc::openapi()).nest("/api/v1", routes::api()).merge(routes::health::router())
+/// The API routes, before state and middleware, and their finished documentation. The
+/// document's modifiers run here, once every route has added its path (a modifier on the
+/// derive would run before any path exists).
+pub(crate) fn api_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    let (router, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .nest("/api/v1", routes::api())
+        .merge(routes::health::router())
+        .split_for_parts();
+    CommonProblems.modify(&mut doc);
+    (router, doc)
 }
 
 /// The application: API, OpenAPI document, docs page, health, and the middleware stack.
@@ -32,7 +39,7 @@ pub(crate) fn api_router() -> OpenApiRouter<AppState> {
 /// rendering (which must see every error, including panics and timeouts), tracing, request id.
 pub fn router(state: AppState) -> Router {
     let settings = state.settings.clone();
-    let (api, doc) = api_router().split_for_parts();
+    let (api, doc) = api_router();
     // The docs page's assets are compiled into the binary (no CDN); it needs its own CSP.
     let docs = Router::from(SwaggerUi::new("/docs").url("/api/v1/openapi.json", doc)).layer(
         SetResponseHeaderLayer::overriding(

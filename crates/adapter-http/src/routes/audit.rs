@@ -13,7 +13,7 @@ use uuid::Uuid;
 use crate::auth::Auth;
 use crate::error::ApiError;
 use crate::extract::ApiQuery;
-use crate::openapi::{BadRequest, Forbidden, Unauthorized, Unprocessable};
+use crate::openapi::{BadRequest, Forbidden, Unprocessable};
 use crate::pagination::{PageParams, Paged};
 use crate::state::AppState;
 
@@ -114,8 +114,7 @@ pub(crate) struct AuditQuery {
     security(("session" = []), ("bearer" = ["audit:read"])),
     responses(
         (status = 200, description = "A page of events, newest first", body = Paged<AuditEventOut>),
-        (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden), (status = 422, response = Unprocessable)))]
+        (status = 400, response = BadRequest), (status = 403, response = Forbidden), (status = 422, response = Unprocessable)))]
 async fn list_audit(
     State(s): State<AppState>,
     auth: Auth,

@@ -14,7 +14,7 @@ use super::users::UserOut;
 use crate::auth::{Auth, request_meta, session_secret};
 use crate::error::ApiError;
 use crate::extract::ApiJson;
-use crate::openapi::{BadRequest, Forbidden, PayloadTooLarge, Unauthorized, Unprocessable, UnsupportedMediaType};
+use crate::openapi::{BadRequest, Forbidden, Unauthorized, Unprocessable};
 use crate::state::{AppState, HttpSettings};
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
@@ -49,7 +49,6 @@ pub(crate) struct LoginOut {
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden),
-        (status = 413, response = PayloadTooLarge), (status = 415, response = UnsupportedMediaType),
         (status = 422, response = Unprocessable)))]
 async fn login(State(s): State<AppState>, parts: Parts, ApiJson(body): ApiJson<LoginIn>) -> Result<Response, ApiError> {
     let meta = request_meta(&parts, &s);
@@ -65,7 +64,6 @@ async fn login(State(s): State<AppState>, parts: Parts, ApiJson(body): ApiJson<L
 #[utoipa::path(post, path = "/auth/logout", tag = "auth", security(("session" = [])),
     responses(
         (status = 204, description = "Signed out; the cookie is cleared"),
-        (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden)))]
 async fn logout(State(s): State<AppState>, auth: Auth) -> Result<Response, ApiError> {
     let caller = auth.require_session()?;

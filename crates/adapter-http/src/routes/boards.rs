@@ -15,10 +15,7 @@ use super::board_dto::{BoardOut, BoardViewOut, MemberOut, RoleDto, created, fiel
 use crate::auth::Auth;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiPath, ApiQuery, IfMatch};
-use crate::openapi::{
-    BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge, PreconditionFailed, Unauthorized, Unprocessable,
-    UnsupportedMediaType,
-};
+use crate::openapi::{BadRequest, Conflict, Forbidden, NotFound, PreconditionFailed, Unprocessable};
 use crate::pagination::{PageParams, Paged};
 use crate::state::AppState;
 
@@ -94,8 +91,7 @@ pub(crate) struct UpdateMemberIn {
     security(("session" = []), ("bearer" = ["boards:read"])),
     responses(
         (status = 200, description = "A page of boards", body = Paged<BoardOut>),
-        (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden), (status = 422, response = Unprocessable)))]
+        (status = 400, response = BadRequest), (status = 403, response = Forbidden), (status = 422, response = Unprocessable)))]
 async fn list_boards(
     State(s): State<AppState>,
     auth: Auth,
@@ -111,9 +107,7 @@ async fn list_boards(
     security(("session" = []), ("bearer" = ["boards:write"])),
     responses(
         (status = 201, description = "Created", body = BoardOut, headers(("ETag" = String), ("Location" = String))),
-        (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden), (status = 409, response = Conflict),
-        (status = 413, response = PayloadTooLarge), (status = 415, response = UnsupportedMediaType),
+        (status = 400, response = BadRequest), (status = 403, response = Forbidden), (status = 409, response = Conflict),
         (status = 422, response = Unprocessable)))]
 async fn create_board(
     State(s): State<AppState>,
@@ -136,7 +130,7 @@ async fn create_board(
     security(("session" = []), ("bearer" = ["boards:read"])),
     responses(
         (status = 200, description = "The board with its content", body = BoardViewOut, headers(("ETag" = String))),
-        (status = 401, response = Unauthorized), (status = 403, response = Forbidden),
+        (status = 403, response = Forbidden),
         (status = 404, response = NotFound)))]
 async fn get_board(State(s): State<AppState>, auth: Auth, ApiPath(id): ApiPath<Uuid>) -> Result<Response, ApiError> {
     let caller = auth.require(Scope::BoardsRead)?;
@@ -151,10 +145,8 @@ async fn get_board(State(s): State<AppState>, auth: Auth, ApiPath(id): ApiPath<U
     security(("session" = []), ("bearer" = ["boards:write"])),
     responses(
         (status = 200, description = "Updated", body = BoardOut, headers(("ETag" = String))),
-        (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden), (status = 404, response = NotFound),
+        (status = 400, response = BadRequest), (status = 403, response = Forbidden), (status = 404, response = NotFound),
         (status = 409, response = Conflict), (status = 412, response = PreconditionFailed),
-        (status = 413, response = PayloadTooLarge), (status = 415, response = UnsupportedMediaType),
         (status = 422, response = Unprocessable)))]
 async fn update_board(
     State(s): State<AppState>,
@@ -180,8 +172,7 @@ async fn update_board(
     security(("session" = []), ("bearer" = ["boards:write"])),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden), (status = 404, response = NotFound),
+        (status = 400, response = BadRequest), (status = 403, response = Forbidden), (status = 404, response = NotFound),
         (status = 409, response = Conflict), (status = 412, response = PreconditionFailed)))]
 async fn delete_board(
     State(s): State<AppState>,
@@ -200,8 +191,7 @@ async fn delete_board(
     security(("session" = []), ("bearer" = ["boards:read"])),
     responses(
         (status = 200, description = "A page of members", body = Paged<MemberOut>),
-        (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden), (status = 404, response = NotFound),
+        (status = 400, response = BadRequest), (status = 403, response = Forbidden), (status = 404, response = NotFound),
         (status = 422, response = Unprocessable)))]
 async fn list_members(
     State(s): State<AppState>,
@@ -220,10 +210,8 @@ async fn list_members(
     security(("session" = []), ("bearer" = ["boards:write"])),
     responses(
         (status = 201, description = "Added", body = MemberOut, headers(("Location" = String))),
-        (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden), (status = 404, response = NotFound),
-        (status = 409, response = Conflict), (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType), (status = 422, response = Unprocessable)))]
+        (status = 400, response = BadRequest), (status = 403, response = Forbidden), (status = 404, response = NotFound),
+        (status = 409, response = Conflict), (status = 422, response = Unprocessable)))]
 async fn add_member(
     State(s): State<AppState>,
     auth: Auth,
@@ -244,10 +232,8 @@ async fn add_member(
     security(("session" = []), ("bearer" = ["boards:write"])),
     responses(
         (status = 200, description = "Updated", body = MemberOut),
-        (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden), (status = 404, response = NotFound),
-        (status = 409, response = Conflict), (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType), (status = 422, response = Unprocessable)))]
+        (status = 400, response = BadRequest), (status = 403, response = Forbidden), (status = 404, response = NotFound),
+        (status = 409, response = Conflict), (status = 422, response = Unprocessable)))]
 async fn update_member(
     State(s): State<AppState>,
     auth: Auth,
@@ -270,7 +256,7 @@ async fn update_member(
     security(("session" = []), ("bearer" = ["boards:write"])),
     responses(
         (status = 204, description = "Removed"),
-        (status = 401, response = Unauthorized), (status = 403, response = Forbidden),
+        (status = 403, response = Forbidden),
         (status = 404, response = NotFound), (status = 409, response = Conflict)))]
 async fn remove_member(
     State(s): State<AppState>,

@@ -16,10 +16,7 @@ use super::board_dto::{CardOut, MAX_CARD_REFS, Nullable, created, field, tagged}
 use crate::auth::Auth;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiPath, ApiQuery, IfMatch};
-use crate::openapi::{
-    BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge, PreconditionFailed, Unauthorized, Unprocessable,
-    UnsupportedMediaType,
-};
+use crate::openapi::{BadRequest, Conflict, Forbidden, NotFound, PreconditionFailed, Unprocessable};
 use crate::pagination::{PageParams, Paged};
 use crate::state::AppState;
 
@@ -164,8 +161,7 @@ fn user_ids(ids: Vec<Uuid>) -> Vec<UserId> {
     security(("session" = []), ("bearer" = ["boards:read"])),
     responses(
         (status = 200, description = "A page of cards", body = Paged<CardOut>),
-        (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden), (status = 404, response = NotFound),
+        (status = 400, response = BadRequest), (status = 403, response = Forbidden), (status = 404, response = NotFound),
         (status = 422, response = Unprocessable)))]
 async fn list_cards(
     State(s): State<AppState>,
@@ -186,10 +182,8 @@ async fn list_cards(
     security(("session" = []), ("bearer" = ["boards:write"])),
     responses(
         (status = 201, description = "Created", body = CardOut, headers(("ETag" = String), ("Location" = String))),
-        (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden), (status = 404, response = NotFound),
+        (status = 400, response = BadRequest), (status = 403, response = Forbidden), (status = 404, response = NotFound),
         (status = 409, response = Conflict),
-        (status = 413, response = PayloadTooLarge), (status = 415, response = UnsupportedMediaType),
         (status = 422, response = Unprocessable)))]
 async fn create_card(
     State(s): State<AppState>,
@@ -216,7 +210,7 @@ async fn create_card(
     security(("session" = []), ("bearer" = ["boards:read"])),
     responses(
         (status = 200, description = "The card", body = CardOut, headers(("ETag" = String))),
-        (status = 401, response = Unauthorized), (status = 403, response = Forbidden),
+        (status = 403, response = Forbidden),
         (status = 404, response = NotFound)))]
 async fn get_card(State(s): State<AppState>, auth: Auth, ApiPath(id): ApiPath<Uuid>) -> Result<Response, ApiError> {
     let caller = auth.require(Scope::BoardsRead)?;
@@ -232,11 +226,9 @@ async fn get_card(State(s): State<AppState>, auth: Auth, ApiPath(id): ApiPath<Uu
     security(("session" = []), ("bearer" = ["boards:write"])),
     responses(
         (status = 200, description = "Updated", body = CardOut, headers(("ETag" = String))),
-        (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden), (status = 404, response = NotFound),
+        (status = 400, response = BadRequest), (status = 403, response = Forbidden), (status = 404, response = NotFound),
         (status = 409, response = Conflict),
         (status = 412, response = PreconditionFailed),
-        (status = 413, response = PayloadTooLarge), (status = 415, response = UnsupportedMediaType),
         (status = 422, response = Unprocessable)))]
 async fn update_card(
     State(s): State<AppState>,
@@ -265,8 +257,7 @@ async fn update_card(
     security(("session" = []), ("bearer" = ["boards:write"])),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden), (status = 404, response = NotFound),
+        (status = 400, response = BadRequest), (status = 403, response = Forbidden), (status = 404, response = NotFound),
         (status = 409, response = Conflict), (status = 412, response = PreconditionFailed)))]
 async fn delete_card(
     State(s): State<AppState>,
@@ -288,11 +279,9 @@ async fn delete_card(
     security(("session" = []), ("bearer" = ["boards:write"])),
     responses(
         (status = 200, description = "Moved", body = CardOut, headers(("ETag" = String))),
-        (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden), (status = 404, response = NotFound),
+        (status = 400, response = BadRequest), (status = 403, response = Forbidden), (status = 404, response = NotFound),
         (status = 409, response = Conflict),
         (status = 412, response = PreconditionFailed),
-        (status = 413, response = PayloadTooLarge), (status = 415, response = UnsupportedMediaType),
         (status = 422, response = Unprocessable)))]
 async fn move_card(
     State(s): State<AppState>,

@@ -15,10 +15,7 @@ use super::board_dto::{ColumnOut, Nullable, created, field, tagged};
 use crate::auth::Auth;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiPath, IfMatch};
-use crate::openapi::{
-    BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge, PreconditionFailed, Unauthorized, Unprocessable,
-    UnsupportedMediaType,
-};
+use crate::openapi::{BadRequest, Conflict, Forbidden, NotFound, PreconditionFailed, Unprocessable};
 use crate::state::AppState;
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
@@ -85,10 +82,8 @@ fn wip_limit(value: u32) -> Result<WipLimit, ApiError> {
     security(("session" = []), ("bearer" = ["boards:write"])),
     responses(
         (status = 201, description = "Created", body = ColumnOut, headers(("ETag" = String), ("Location" = String))),
-        (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden), (status = 404, response = NotFound),
-        (status = 409, response = Conflict), (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType), (status = 422, response = Unprocessable)))]
+        (status = 400, response = BadRequest), (status = 403, response = Forbidden), (status = 404, response = NotFound),
+        (status = 409, response = Conflict), (status = 422, response = Unprocessable)))]
 async fn create_column(
     State(s): State<AppState>,
     auth: Auth,
@@ -110,7 +105,7 @@ async fn create_column(
     security(("session" = []), ("bearer" = ["boards:read"])),
     responses(
         (status = 200, description = "The column", body = ColumnOut, headers(("ETag" = String))),
-        (status = 401, response = Unauthorized), (status = 403, response = Forbidden),
+        (status = 403, response = Forbidden),
         (status = 404, response = NotFound)))]
 async fn get_column(State(s): State<AppState>, auth: Auth, ApiPath(id): ApiPath<Uuid>) -> Result<Response, ApiError> {
     let caller = auth.require(Scope::BoardsRead)?;
@@ -127,10 +122,8 @@ async fn get_column(State(s): State<AppState>, auth: Auth, ApiPath(id): ApiPath<
     security(("session" = []), ("bearer" = ["boards:write"])),
     responses(
         (status = 200, description = "Updated", body = ColumnOut, headers(("ETag" = String))),
-        (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden), (status = 404, response = NotFound),
+        (status = 400, response = BadRequest), (status = 403, response = Forbidden), (status = 404, response = NotFound),
         (status = 409, response = Conflict), (status = 412, response = PreconditionFailed),
-        (status = 413, response = PayloadTooLarge), (status = 415, response = UnsupportedMediaType),
         (status = 422, response = Unprocessable)))]
 async fn update_column(
     State(s): State<AppState>,
@@ -160,8 +153,7 @@ async fn update_column(
     security(("session" = []), ("bearer" = ["boards:write"])),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden), (status = 404, response = NotFound),
+        (status = 400, response = BadRequest), (status = 403, response = Forbidden), (status = 404, response = NotFound),
         (status = 409, response = Conflict), (status = 412, response = PreconditionFailed)))]
 async fn delete_column(
     State(s): State<AppState>,

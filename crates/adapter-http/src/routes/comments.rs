@@ -16,10 +16,7 @@ use super::board_dto::{CommentOut, created, field, tagged};
 use crate::auth::Auth;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiPath, ApiQuery, IfMatch};
-use crate::openapi::{
-    BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge, PreconditionFailed, Unauthorized, Unprocessable,
-    UnsupportedMediaType,
-};
+use crate::openapi::{BadRequest, Conflict, Forbidden, NotFound, PreconditionFailed, Unprocessable};
 use crate::pagination::{PageParams, Paged};
 use crate::state::AppState;
 
@@ -57,8 +54,7 @@ impl CommentIn {
     security(("session" = []), ("bearer" = ["boards:read"])),
     responses(
         (status = 200, description = "A page of comments", body = Paged<CommentOut>),
-        (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden), (status = 404, response = NotFound),
+        (status = 400, response = BadRequest), (status = 403, response = Forbidden), (status = 404, response = NotFound),
         (status = 422, response = Unprocessable)))]
 async fn list_comments(
     State(s): State<AppState>,
@@ -77,10 +73,8 @@ async fn list_comments(
     security(("session" = []), ("bearer" = ["boards:write"])),
     responses(
         (status = 201, description = "Created", body = CommentOut, headers(("ETag" = String), ("Location" = String))),
-        (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden), (status = 404, response = NotFound),
-        (status = 409, response = Conflict), (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType), (status = 422, response = Unprocessable)))]
+        (status = 400, response = BadRequest), (status = 403, response = Forbidden), (status = 404, response = NotFound),
+        (status = 409, response = Conflict), (status = 422, response = Unprocessable)))]
 async fn create_comment(
     State(s): State<AppState>,
     auth: Auth,
@@ -98,7 +92,7 @@ async fn create_comment(
     security(("session" = []), ("bearer" = ["boards:read"])),
     responses(
         (status = 200, description = "The comment", body = CommentOut, headers(("ETag" = String))),
-        (status = 401, response = Unauthorized), (status = 403, response = Forbidden),
+        (status = 403, response = Forbidden),
         (status = 404, response = NotFound)))]
 async fn get_comment(State(s): State<AppState>, auth: Auth, ApiPath(id): ApiPath<Uuid>) -> Result<Response, ApiError> {
     let caller = auth.require(Scope::BoardsRead)?;
@@ -113,10 +107,8 @@ async fn get_comment(State(s): State<AppState>, auth: Auth, ApiPath(id): ApiPath
     security(("session" = []), ("bearer" = ["boards:write"])),
     responses(
         (status = 200, description = "Updated", body = CommentOut, headers(("ETag" = String))),
-        (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden), (status = 404, response = NotFound),
+        (status = 400, response = BadRequest), (status = 403, response = Forbidden), (status = 404, response = NotFound),
         (status = 409, response = Conflict), (status = 412, response = PreconditionFailed),
-        (status = 413, response = PayloadTooLarge), (status = 415, response = UnsupportedMediaType),
         (status = 422, response = Unprocessable)))]
 async fn update_comment(
     State(s): State<AppState>,
@@ -137,8 +129,7 @@ async fn update_comment(
     security(("session" = []), ("bearer" = ["boards:write"])),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden), (status = 404, response = NotFound),
+        (status = 400, response = BadRequest), (status = 403, response = Forbidden), (status = 404, response = NotFound),
         (status = 409, response = Conflict), (status = 412, response = PreconditionFailed)))]
 async fn delete_comment(
     State(s): State<AppState>,

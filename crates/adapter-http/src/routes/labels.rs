@@ -15,10 +15,7 @@ use super::board_dto::{LabelOut, created, field, tagged};
 use crate::auth::Auth;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiPath, ApiQuery, IfMatch};
-use crate::openapi::{
-    BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge, PreconditionFailed, Unauthorized, Unprocessable,
-    UnsupportedMediaType,
-};
+use crate::openapi::{BadRequest, Conflict, Forbidden, NotFound, PreconditionFailed, Unprocessable};
 use crate::pagination::{PageParams, Paged};
 use crate::state::AppState;
 
@@ -81,8 +78,7 @@ pub(crate) struct UpdateLabelIn {
     security(("session" = []), ("bearer" = ["boards:read"])),
     responses(
         (status = 200, description = "A page of labels", body = Paged<LabelOut>),
-        (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden), (status = 404, response = NotFound),
+        (status = 400, response = BadRequest), (status = 403, response = Forbidden), (status = 404, response = NotFound),
         (status = 422, response = Unprocessable)))]
 async fn list_labels(
     State(s): State<AppState>,
@@ -101,10 +97,8 @@ async fn list_labels(
     security(("session" = []), ("bearer" = ["boards:write"])),
     responses(
         (status = 201, description = "Created", body = LabelOut, headers(("ETag" = String), ("Location" = String))),
-        (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden), (status = 404, response = NotFound),
-        (status = 409, response = Conflict), (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType), (status = 422, response = Unprocessable)))]
+        (status = 400, response = BadRequest), (status = 403, response = Forbidden), (status = 404, response = NotFound),
+        (status = 409, response = Conflict), (status = 422, response = Unprocessable)))]
 async fn create_label(
     State(s): State<AppState>,
     auth: Auth,
@@ -126,7 +120,7 @@ async fn create_label(
     security(("session" = []), ("bearer" = ["boards:read"])),
     responses(
         (status = 200, description = "The label", body = LabelOut, headers(("ETag" = String))),
-        (status = 401, response = Unauthorized), (status = 403, response = Forbidden),
+        (status = 403, response = Forbidden),
         (status = 404, response = NotFound)))]
 async fn get_label(State(s): State<AppState>, auth: Auth, ApiPath(id): ApiPath<Uuid>) -> Result<Response, ApiError> {
     let caller = auth.require(Scope::BoardsRead)?;
@@ -141,10 +135,8 @@ async fn get_label(State(s): State<AppState>, auth: Auth, ApiPath(id): ApiPath<U
     security(("session" = []), ("bearer" = ["boards:write"])),
     responses(
         (status = 200, description = "Updated", body = LabelOut, headers(("ETag" = String))),
-        (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden), (status = 404, response = NotFound),
+        (status = 400, response = BadRequest), (status = 403, response = Forbidden), (status = 404, response = NotFound),
         (status = 409, response = Conflict), (status = 412, response = PreconditionFailed),
-        (status = 413, response = PayloadTooLarge), (status = 415, response = UnsupportedMediaType),
         (status = 422, response = Unprocessable)))]
 async fn update_label(
     State(s): State<AppState>,
@@ -169,8 +161,7 @@ async fn update_label(
     security(("session" = []), ("bearer" = ["boards:write"])),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden), (status = 404, response = NotFound),
+        (status = 400, response = BadRequest), (status = 403, response = Forbidden), (status = 404, response = NotFound),
         (status = 409, response = Conflict), (status = 412, response = PreconditionFailed)))]
 async fn delete_label(
     State(s): State<AppState>,

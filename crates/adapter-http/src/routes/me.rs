@@ -15,9 +15,7 @@ use super::users::UserOut;
 use crate::auth::Auth;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
-use crate::openapi::{
-    BadRequest, Forbidden, NotFound, PayloadTooLarge, Unauthorized, Unprocessable, UnsupportedMediaType,
-};
+use crate::openapi::{BadRequest, Forbidden, NotFound, Unprocessable};
 use crate::pagination::{PageParams, Paged};
 use crate::state::AppState;
 
@@ -49,7 +47,7 @@ pub(crate) struct MeOut {
 
 /// Who am I.
 #[utoipa::path(get, path = "/me", tag = "me", security(("session" = []), ("bearer" = [])),
-    responses((status = 200, description = "The caller", body = MeOut), (status = 401, response = Unauthorized)))]
+    responses((status = 200, description = "The caller", body = MeOut)))]
 async fn me(auth: Auth) -> axum::Json<MeOut> {
     let user = auth.via.user();
     let (kind, scopes) = match &auth.via {
@@ -99,8 +97,7 @@ impl SessionOut {
 #[utoipa::path(get, path = "/me/sessions", tag = "me", params(PageParams), security(("session" = [])),
     responses(
         (status = 200, description = "A page of sessions", body = Paged<SessionOut>),
-        (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden), (status = 422, response = Unprocessable)))]
+        (status = 400, response = BadRequest), (status = 403, response = Forbidden), (status = 422, response = Unprocessable)))]
 async fn list_sessions(
     State(s): State<AppState>,
     auth: Auth,
@@ -119,8 +116,7 @@ async fn list_sessions(
 #[utoipa::path(delete, path = "/me/sessions/{id}", tag = "me", params(("id" = Uuid, Path, description = "The session's id")),
     security(("session" = [])),
     responses(
-        (status = 204, description = "Revoked"), (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden), (status = 404, response = NotFound)))]
+        (status = 204, description = "Revoked"), (status = 403, response = Forbidden), (status = 404, response = NotFound)))]
 async fn revoke_session(
     State(s): State<AppState>,
     auth: Auth,
@@ -188,9 +184,7 @@ pub(crate) struct CreateTokenIn {
 #[utoipa::path(post, path = "/me/tokens", tag = "me", request_body = CreateTokenIn, security(("session" = [])),
     responses(
         (status = 201, description = "Created; `token` is shown only now", body = TokenCreatedOut),
-        (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden), (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType), (status = 422, response = Unprocessable)))]
+        (status = 400, response = BadRequest), (status = 403, response = Forbidden), (status = 422, response = Unprocessable)))]
 async fn create_token(
     State(s): State<AppState>,
     auth: Auth,
@@ -208,8 +202,7 @@ async fn create_token(
 #[utoipa::path(get, path = "/me/tokens", tag = "me", params(PageParams), security(("session" = [])),
     responses(
         (status = 200, description = "A page of tokens", body = Paged<TokenOut>),
-        (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden), (status = 422, response = Unprocessable)))]
+        (status = 400, response = BadRequest), (status = 403, response = Forbidden), (status = 422, response = Unprocessable)))]
 async fn list_tokens(
     State(s): State<AppState>,
     auth: Auth,
@@ -224,8 +217,7 @@ async fn list_tokens(
 #[utoipa::path(delete, path = "/me/tokens/{id}", tag = "me", params(("id" = Uuid, Path, description = "The token's id")),
     security(("session" = [])),
     responses(
-        (status = 204, description = "Revoked"), (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden), (status = 404, response = NotFound)))]
+        (status = 204, description = "Revoked"), (status = 403, response = Forbidden), (status = 404, response = NotFound)))]
 async fn revoke_token(
     State(s): State<AppState>,
     auth: Auth,

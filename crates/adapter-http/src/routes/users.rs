@@ -14,10 +14,7 @@ use uuid::Uuid;
 use crate::auth::Auth;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiPath, ApiQuery, IfMatch, etag};
-use crate::openapi::{
-    BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge, PreconditionFailed, Unauthorized, Unprocessable,
-    UnsupportedMediaType,
-};
+use crate::openapi::{BadRequest, Conflict, Forbidden, NotFound, PreconditionFailed, Unprocessable};
 use crate::pagination::{PageParams, Paged};
 use crate::state::AppState;
 
@@ -104,9 +101,7 @@ pub(crate) struct UpdateUserIn {
     security(("session" = []), ("bearer" = ["users:manage"])),
     responses(
         (status = 201, description = "Created", body = UserOut, headers(("ETag" = String), ("Location" = String))),
-        (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden), (status = 409, response = Conflict),
-        (status = 413, response = PayloadTooLarge), (status = 415, response = UnsupportedMediaType),
+        (status = 400, response = BadRequest), (status = 403, response = Forbidden), (status = 409, response = Conflict),
         (status = 422, response = Unprocessable)))]
 async fn create_user(
     State(s): State<AppState>,
@@ -133,8 +128,7 @@ async fn create_user(
     security(("session" = []), ("bearer" = ["users:manage"])),
     responses(
         (status = 200, description = "A page of users", body = Paged<UserOut>),
-        (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden), (status = 422, response = Unprocessable)))]
+        (status = 400, response = BadRequest), (status = 403, response = Forbidden), (status = 422, response = Unprocessable)))]
 async fn list_users(
     State(s): State<AppState>,
     auth: Auth,
@@ -150,7 +144,7 @@ async fn list_users(
     security(("session" = []), ("bearer" = ["users:manage"])),
     responses(
         (status = 200, description = "The user", body = UserOut, headers(("ETag" = String))),
-        (status = 401, response = Unauthorized), (status = 403, response = Forbidden),
+        (status = 403, response = Forbidden),
         (status = 404, response = NotFound)))]
 async fn get_user(State(s): State<AppState>, auth: Auth, ApiPath(id): ApiPath<Uuid>) -> Result<Response, ApiError> {
     let caller = if auth.caller.user_id.as_uuid() == id { &auth.caller } else { auth.require(Scope::UsersManage)? };
@@ -165,10 +159,8 @@ async fn get_user(State(s): State<AppState>, auth: Auth, ApiPath(id): ApiPath<Uu
     security(("session" = []), ("bearer" = ["users:manage"])),
     responses(
         (status = 200, description = "Updated", body = UserOut, headers(("ETag" = String))),
-        (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden), (status = 404, response = NotFound),
+        (status = 400, response = BadRequest), (status = 403, response = Forbidden), (status = 404, response = NotFound),
         (status = 409, response = Conflict), (status = 412, response = PreconditionFailed),
-        (status = 413, response = PayloadTooLarge), (status = 415, response = UnsupportedMediaType),
         (status = 422, response = Unprocessable)))]
 async fn update_user(
     State(s): State<AppState>,
