@@ -105,10 +105,9 @@ impl Modify for CommonProblems {
         for item in openapi.paths.paths.values_mut() {
             let operations = [&mut item.get, &mut item.post, &mut item.put, &mut item.patch, &mut item.delete];
             for operation in operations.into_iter().flatten() {
-                let secured = operation
-                    .security
-                    .as_ref()
-                    .is_some_and(|requirements| requirements.iter().all(|r| r != &Default::default()));
+                let secured = operation.security.as_ref().is_some_and(|requirements| {
+                    requirements.iter().all(|r| r != &utoipa::openapi::security::SecurityRequirement::default())
+                });
                 let has_body = operation.request_body.is_some();
                 let has_query = operation
                     .parameters
