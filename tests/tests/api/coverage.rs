@@ -84,3 +84,39 @@ async fn every_read_or_delete_of_an_unknown_id_is_404() {
         }
     }
 }
+
+/// The scopes the document says a bearer token needs for `op` (empty: any token will do).
+fn bearer_scopes(op: &Value) -> Vec<String> {
+    op["security"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|requirement| requirement.get("bearer"))
+        .filter_map(Value::as_array)
+        .flatten()
+        .filter_map(|s| s.as_str().map(str::to_owned))
+        .collect()
+}
+
+#[tokio::test]
+async fn every_scoped_read_or_delete_refuses_a_token_without_its_scope() {
+    for app in TestApp::each_backend().await {
+        let admin = app.user("admin@x.io", true).await;
+        // A scope no read or delete route asks for.
+        let token =
+            admin.post("/api/v1/me/tokens", &json!({"name": "w", "scopes": ["webhooks:manage"]})).await.expect(201);
+        let bearer = admin.with_bearer(token.body["token"].as_str().expect("secret"));
+        let mut checked = 0;
+        for (method, template, op) in operations(app.conformance().doc()) {
+            let scopes = bearer_scopes(&op);
+            if !(method == Method::GET || method == Method::DELETE) || scopes.is_empty() {
+                continue;
+            }
+            assert!(!scopes.iter().any(|s| s == "webhooks:manage"), "{method} {template}");
+            let r = call(&bearer, &method, &concrete(&template)).await;
+            assert_eq!((r.status, r.body["code"].as_str()), (403, Some("INSUFFICIENT_SCOPE")), "{method} {template}");
+            checked += 1;
+        }
+        assert!(checked > 15, "{checked} operations checked");
+    }
+}
