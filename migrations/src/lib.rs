@@ -10,6 +10,7 @@ use sea_orm_migration::prelude::*;
 mod m0001_events;
 mod m0002_identity;
 mod m0003_board;
+mod m0004_notes;
 pub mod script;
 
 /// Every migration, in order.
@@ -19,7 +20,12 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m0001_events::Migration), Box::new(m0002_identity::Migration), Box::new(m0003_board::Migration)]
+        vec![
+            Box::new(m0001_events::Migration),
+            Box::new(m0002_identity::Migration),
+            Box::new(m0003_board::Migration),
+            Box::new(m0004_notes::Migration),
+        ]
     }
 }
 

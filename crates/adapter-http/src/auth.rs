@@ -19,7 +19,7 @@ use crate::state::AppState;
 pub const CSRF_HEADER: &str = "x-csrf-token";
 
 /// An authenticated request.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Auth {
     /// The caller, for use cases.
     pub caller: Caller,
@@ -27,6 +27,12 @@ pub struct Auth {
     pub via: Authenticated,
     /// The session cookie's secret, when the caller used one.
     pub(crate) session_secret: Option<String>,
+}
+
+impl std::fmt::Debug for Auth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Auth").field("caller", &self.caller).finish_non_exhaustive()
+    }
 }
 
 impl Auth {
@@ -120,11 +126,15 @@ pub(crate) fn session_secret(parts: &Parts, state: &AppState) -> Option<String> 
 /// Where the request came from, for the audit log.
 pub(crate) fn request_meta(parts: &Parts, state: &AppState) -> RequestMeta {
     let header = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok());
+    // A proxy appends the address it saw, so only the last entry is the proxy's word; earlier
+    // ones are whatever the client sent.
     let forwarded = state
         .settings
         .trust_forwarded_for
-        .then(|| header("x-forwarded-for").and_then(|v| v.split(',').next()).map(|ip| ip.trim().to_owned()))
-        .flatten();
+        .then(|| header("x-forwarded-for").and_then(|v| v.rsplit(',').next()))
+        .flatten()
+        .and_then(|ip| ip.trim().parse::<std::net::IpAddr>().ok())
+        .map(|ip| ip.to_string());
     let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(addr)| addr.ip().to_string());
     RequestMeta {
         request_id: parts.extensions.get::<RequestId>().map(|r| r.0.clone()),

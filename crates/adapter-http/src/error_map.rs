@@ -2,9 +2,10 @@
 //! domain variant does not compile until it has an HTTP answer.
 
 use audit::AuditError;
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use board::BoardError;
 use identity::IdentityError;
+use notes::NoteError;
 
 use crate::error::ApiError;
 
@@ -16,6 +17,7 @@ pub(crate) fn identity(e: IdentityError) -> ApiError {
         IdentityError::Invalid { field, message } => ApiError::invalid_field(field, message),
         IdentityError::InvalidCredentials => {
             ApiError::new(StatusCode::UNAUTHORIZED, "INVALID_CREDENTIALS", "The email or password is wrong.")
+                .with_header(header::WWW_AUTHENTICATE, HeaderValue::from_static(r#"Bearer realm="corkboard""#))
         }
         IdentityError::PasswordLoginDisabled => {
             ApiError::forbidden("PASSWORD_LOGIN_DISABLED", "Password sign-in is turned off; use single sign-on.")
@@ -72,5 +74,29 @@ pub(crate) fn audit(e: AuditError) -> ApiError {
 impl From<AuditError> for ApiError {
     fn from(e: AuditError) -> Self {
         audit(e)
+    }
+}
+
+/// Notes' errors.
+pub(crate) fn notes(e: NoteError) -> ApiError {
+    match e {
+        NoteError::NotFound => ApiError::not_found("No such resource."),
+        NoteError::Forbidden => ApiError::forbidden("FORBIDDEN", "Your role on this note's board does not allow this."),
+        NoteError::Invalid { field, message } => ApiError::invalid_field(field, message),
+        NoteError::TooLarge { max_bytes } => ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "NOTE_TOO_LARGE",
+            format!("A note's body may hold at most {max_bytes} bytes."),
+        ),
+        NoteError::VersionMismatch => ApiError::precondition_failed(),
+        NoteError::Conflict(detail) => ApiError::conflict("CONFLICT", detail),
+        NoteError::Unavailable(why) => ApiError::unavailable(&why),
+        NoteError::Unexpected(e) => ApiError::internal(e.as_ref()),
+    }
+}
+
+impl From<NoteError> for ApiError {
+    fn from(e: NoteError) -> Self {
+        notes(e)
     }
 }

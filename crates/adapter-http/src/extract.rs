@@ -36,16 +36,42 @@ where
                 ApiError::bad_request("MALFORMED_BODY", "The request body could not be read.")
             }
         })?;
-        let value = parse_json::<T>(&bytes)?;
-        if let Err(report) = value.validate() {
-            let errors = report
-                .iter()
-                .map(|(path, error)| FieldError::new(path.to_string(), error.message().to_owned()))
-                .collect();
-            return Err(ApiError::validation(errors));
+        if has_escaped_nul(&bytes) {
+            return Err(nul_refused("body"));
         }
+        let value = parse_json::<T>(&bytes)?;
+        value.validate().map_err(|report| validation_error(&report))?;
         Ok(Self(value))
     }
+}
+
+fn validation_error(report: &garde::Report) -> ApiError {
+    ApiError::validation(
+        report.iter().map(|(path, error)| FieldError::new(path.to_string(), error.message().to_owned())).collect(),
+    )
+}
+
+/// No text Corkboard stores may hold a NUL character: PostgreSQL refuses it in `text` and
+/// `jsonb`, so it is refused at the door, the same way on both backends.
+fn nul_refused(field: &str) -> ApiError {
+    ApiError::invalid_field(field, "must not contain NUL (U+0000) characters")
+}
+
+/// Whether a JSON document contains the escape `\u0000` inside a string (a raw NUL byte is
+/// invalid JSON already). An escaped backslash followed by `u0000` is ordinary text.
+fn has_escaped_nul(json: &[u8]) -> bool {
+    let mut i = 0;
+    while i < json.len() {
+        if json[i] == b'\\' {
+            if json.get(i + 1) == Some(&b'u') && json.get(i + 2..i + 6) == Some(b"0000".as_slice()) {
+                return true;
+            }
+            i += 2;
+        } else {
+            i += 1;
+        }
+    }
+    false
 }
 
 fn is_json(headers: &HeaderMap) -> bool {
@@ -124,19 +150,16 @@ where
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        if parts.uri.query().is_some_and(|q| q.to_ascii_lowercase().contains("%00")) {
+            return Err(nul_refused("query"));
+        }
         let Query(value) = Query::<T>::from_request_parts(parts, state).await.map_err(|rejection| {
             let message = rejection.body_text();
             let message = message.strip_prefix("Failed to deserialize query string: ").unwrap_or(&message);
             let (field, why) = message.split_once(": ").unwrap_or(("query", message));
             ApiError::invalid_field(field.to_owned(), why.to_owned())
         })?;
-        if let Err(report) = value.validate() {
-            let errors = report
-                .iter()
-                .map(|(path, error)| FieldError::new(path.to_string(), error.message().to_owned()))
-                .collect();
-            return Err(ApiError::validation(errors));
-        }
+        value.validate().map_err(|report| validation_error(&report))?;
         Ok(Self(value))
     }
 }
@@ -187,6 +210,13 @@ mod tests {
         for bad in ["3", "\"x\"", "\"-1\"", "\"3\", \"4\"", "\""] {
             assert_eq!(parse_etag(bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn escaped_nul_is_found_but_an_escaped_backslash_is_not_confused_with_it() {
+        assert!(has_escaped_nul(br#"{"a": "x\u0000y"}"#));
+        assert!(!has_escaped_nul(br#"{"a": "x\\u0000y"}"#));
+        assert!(!has_escaped_nul(br#"{"a": "\u00e9"}"#));
     }
 
     #[derive(Debug, serde::Deserialize)]

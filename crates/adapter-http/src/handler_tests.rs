@@ -13,6 +13,7 @@ use identity::{
     ScopeSet, TokenName, User, UserStatus,
 };
 use kernel::{ManualClock, RepoError, SequentialIds, TokenId, UserId, Version};
+use notes::{MockBoardAccess, MockNoteStore, NoteService};
 use serde_json::Value;
 use tower::ServiceExt as _;
 
@@ -73,11 +74,14 @@ fn app(identity: MockIdentityStore, boards: MockBoardStore, ready: Result<(), St
         clock.clone(),
         ids.clone(),
     );
+    let notes =
+        NoteService::new(Arc::new(MockNoteStore::new()), Arc::new(MockBoardAccess::new()), clock.clone(), ids.clone());
     let boards = BoardService::new(Arc::new(boards), Arc::new(MockUserDirectory::new()), clock, ids);
     crate::router(AppState {
         identity: Arc::new(identity),
         boards: Arc::new(boards),
         audit: Arc::new(AuditService::new(Arc::new(MockAuditLog::new()))),
+        notes: Arc::new(notes),
         readiness: Arc::new(FixedReadiness(ready)),
         settings: Arc::new(HttpSettings::for_public_url("http://127.0.0.1:8080")),
     })

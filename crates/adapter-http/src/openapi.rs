@@ -34,7 +34,8 @@ problem_responses! {
     PayloadTooLarge => "The body exceeds the configured limit.",
     UnsupportedMediaType => "The body is not application/json.",
     Unprocessable => "The body or query has invalid fields; see errors[].",
-    Unavailable => "A dependency is down, or the request timed out.",
+    Unavailable => "A dependency is down, or the request timed out; retry later.",
+    Internal => "An unexpected error; the body says nothing of its cause, which is logged.",
 }
 
 #[derive(OpenApi)]
@@ -49,7 +50,7 @@ problem_responses! {
         schemas(crate::error::Problem, crate::error::FieldError),
         responses(
             BadRequest, Unauthorized, Forbidden, NotFound, Conflict, PreconditionFailed,
-            PayloadTooLarge, UnsupportedMediaType, Unprocessable, Unavailable
+            PayloadTooLarge, UnsupportedMediaType, Unprocessable, Unavailable, Internal
         )
     ),
     modifiers(&Security),
@@ -60,6 +61,7 @@ problem_responses! {
         (name = "boards", description = "Boards and their members"),
         (name = "columns", description = "Columns of a board"),
         (name = "cards", description = "Cards, labels and comments"),
+        (name = "notes", description = "Notes, personal or on a board, with full-text search"),
         (name = "audit", description = "The audit log of every change"),
         (name = "operations", description = "Health")
     )
@@ -92,7 +94,7 @@ impl Modify for Security {
 }
 
 /// The problems that follow from an operation's shape are declared here, once, instead of in
-/// every annotation: any operation can meet an outage or the request timeout (503); a secured
+/// every annotation: any operation can meet a bug (500), an outage or the request timeout (503); a secured
 /// one can be called without credentials (401); one with a body can get malformed JSON (400),
 /// too large a body (413), another media type (415) or invalid fields (422); one with query
 /// parameters can get a bad cursor (400) or a bad value (422). Annotations list only the
@@ -120,6 +122,7 @@ impl Modify for CommonProblems {
                         .entry(status.to_owned())
                         .or_insert_with(|| RefOr::Ref(Ref::from_response_name(name)));
                 };
+                add("500", "Internal");
                 add("503", "Unavailable");
                 if secured {
                     add("401", "Unauthorized");

@@ -6,6 +6,7 @@ use std::time::Duration;
 use audit::AuditService;
 use board::BoardService;
 use identity::IdentityService;
+use notes::NoteService;
 
 /// Checks the application's dependencies for `/health/ready`.
 #[async_trait::async_trait]
@@ -68,6 +69,8 @@ pub struct AppState {
     pub boards: Arc<BoardService>,
     /// The audit log.
     pub audit: Arc<AuditService>,
+    /// Notes, personal and on boards.
+    pub notes: Arc<NoteService>,
     /// Dependency checks.
     pub readiness: Arc<dyn Readiness>,
     /// HTTP settings.

@@ -6,13 +6,18 @@ use sea_orm::{DbErr, RuntimeErr, SqlErr};
 /// Maps a SeaORM error onto the port error. Unique and foreign-key violations read the same on
 /// PostgreSQL and SQLite through [`DbErr::sql_err`].
 pub(crate) fn map_db_err(err: DbErr) -> RepoError {
-    if is_retryable(&err) {
-        // PostgreSQL aborted one of two transactions that waited on each other (a deadlock, or
-        // a serialization failure): nothing was written, and the client may simply retry.
-        return RepoError::Conflict("concurrent change; retry".into());
+    if let Some(code) = transient_code(&err) {
+        // Nothing was written and the same request may simply be retried: PostgreSQL aborted
+        // one of two transactions that waited on each other, or a statement or lock wait ran
+        // past its timeout. Not a conflict with the caller's version: a 503 with Retry-After.
+        return RepoError::Unavailable(format!("transient database error (SQLSTATE {code})"));
     }
     match err.sql_err() {
-        Some(SqlErr::UniqueConstraintViolation(detail)) => RepoError::Conflict(detail),
+        Some(SqlErr::UniqueConstraintViolation(detail)) => {
+            // The driver's text names tables and constraints: it goes to the log, not to clients.
+            tracing::debug!(%detail, "unique constraint violated");
+            RepoError::Conflict("already exists".into())
+        }
         Some(SqlErr::ForeignKeyConstraintViolation(_)) => RepoError::NotFound,
         _ => match err {
             DbErr::RecordNotFound(_) => RepoError::NotFound,
@@ -23,14 +28,14 @@ pub(crate) fn map_db_err(err: DbErr) -> RepoError {
     }
 }
 
-/// SQLSTATE 40P01 (deadlock detected) or 40001 (serialization failure).
-fn is_retryable(err: &DbErr) -> bool {
+/// The SQLSTATE of a transient failure: 40P01 (deadlock detected), 40001 (serialization
+/// failure), 57014 (statement timeout) or 55P03 (lock not available).
+fn transient_code(err: &DbErr) -> Option<String> {
     let (DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e))) = err else {
-        return false;
+        return None;
     };
-    e.as_database_error()
-        .and_then(sea_orm::sqlx::error::DatabaseError::code)
-        .is_some_and(|code| code == "40P01" || code == "40001")
+    let code = e.as_database_error().and_then(sea_orm::sqlx::error::DatabaseError::code)?;
+    ["40P01", "40001", "57014", "55P03"].contains(&code.as_ref()).then(|| code.into_owned())
 }
 
 /// `?`-friendly extension: `query.await.repo()?`.

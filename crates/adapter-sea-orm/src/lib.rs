@@ -11,8 +11,11 @@ mod entity;
 mod error;
 mod events;
 mod identity_store;
+mod notes_store;
+mod sql;
 
 pub use audit_log::SeaAuditLog;
 pub use board_store::{SeaBoardStore, SeaBoardTx};
 pub use db::{Backend, Db};
 pub use identity_store::{SeaIdentityStore, SeaIdentityTx, SeaSessionStore};
+pub use notes_store::{SeaNoteStore, SeaNoteTx};

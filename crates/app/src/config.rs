@@ -223,8 +223,11 @@ impl Config {
         } else if self.database.max_connections == 0 {
             errors.push("database.max_connections: must be greater than 0".into());
         }
-        if self.auth.session_idle_minutes <= 0 || self.auth.session_absolute_hours <= 0 {
-            errors.push("auth.session_idle_minutes and auth.session_absolute_hours: must be greater than 0".into());
+        if !(1..=525_600).contains(&self.auth.session_idle_minutes) {
+            errors.push("auth.session_idle_minutes: must be 1 to 525600 (a year)".into());
+        }
+        if !(1..=8_760).contains(&self.auth.session_absolute_hours) {
+            errors.push("auth.session_absolute_hours: must be 1 to 8760 (a year)".into());
         }
         if self.auth.hash_concurrency == 0 {
             errors.push("auth.hash_concurrency: must be greater than 0".into());

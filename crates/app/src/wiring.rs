@@ -5,12 +5,13 @@ use std::time::Duration;
 
 use adapter_http::{AppState, HttpSettings, Readiness};
 use adapter_redis::{RedisPool, RedisSessionStore};
-use adapter_sea_orm::{Db, SeaAuditLog, SeaBoardStore, SeaIdentityStore, SeaSessionStore};
+use adapter_sea_orm::{Db, SeaAuditLog, SeaBoardStore, SeaIdentityStore, SeaNoteStore, SeaSessionStore};
 use anyhow::Context as _;
 use audit::AuditService;
 use board::BoardService;
 use identity::{Argon2Hasher, IdentityService, SessionPolicy, SessionStore};
 use kernel::{Clock, IdGen, SystemClock, UuidV7};
+use notes::NoteService;
 
 use crate::config::Config;
 
@@ -27,6 +28,8 @@ pub struct Services {
     pub boards: Arc<BoardService>,
     /// The audit log.
     pub audit: Arc<AuditService>,
+    /// Notes.
+    pub notes: Arc<NoteService>,
 }
 
 impl Services {
@@ -74,9 +77,18 @@ impl Services {
         .with_session_policy(policy)
         .with_password_login(config.auth.password_login);
         let board_store = Arc::new(SeaBoardStore::new(db.clone()));
-        let boards = BoardService::new(board_store.clone(), board_store, clock, ids);
+        let boards = BoardService::new(board_store.clone(), board_store, clock.clone(), ids.clone());
+        let note_store = Arc::new(SeaNoteStore::new(db.clone()));
+        let notes = NoteService::new(note_store.clone(), note_store, clock, ids);
         let audit = AuditService::new(Arc::new(SeaAuditLog::new(db.clone())));
-        Self { db, redis, identity: Arc::new(identity), boards: Arc::new(boards), audit: Arc::new(audit) }
+        Self {
+            db,
+            redis,
+            identity: Arc::new(identity),
+            boards: Arc::new(boards),
+            audit: Arc::new(audit),
+            notes: Arc::new(notes),
+        }
     }
 
     /// The HTTP router over these services.
@@ -90,6 +102,7 @@ impl Services {
             identity: self.identity.clone(),
             boards: self.boards.clone(),
             audit: self.audit.clone(),
+            notes: self.notes.clone(),
             readiness,
             settings: Arc::new(settings),
         })

@@ -61,4 +61,10 @@ id_type!(
     LabelId,
     /// A comment on a card.
     CommentId,
+    /// A note, personal or attached to a board.
+    NoteId,
+    /// A reminder.
+    ReminderId,
+    /// An in-app notification (a reminder that fired).
+    NotificationId,
 );

@@ -13,7 +13,9 @@ mod version;
 pub use actor::{Actor, Caller, RequestMeta};
 pub use error::RepoError;
 pub use event::{Changes, DomainEvent};
-pub use ids::{BoardId, CardId, ColumnId, CommentId, LabelId, SessionId, TokenId, UserId};
+pub use ids::{
+    BoardId, CardId, ColumnId, CommentId, LabelId, NoteId, NotificationId, ReminderId, SessionId, TokenId, UserId,
+};
 pub use page::{Page, PageRequest};
 pub use time::{Clock, IdGen, ManualClock, SequentialIds, SystemClock, UuidV7};
 pub use version::Version;

@@ -13,5 +13,6 @@ mod columns;
 mod conventions;
 mod coverage;
 mod labels_and_comments;
+mod notes;
 mod tokens;
 mod users;

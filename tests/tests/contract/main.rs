@@ -8,4 +8,5 @@ mod board_store;
 mod db;
 mod events;
 mod identity_store;
+mod notes_store;
 mod session_store;

@@ -11,6 +11,7 @@ pub(crate) mod comments;
 pub(crate) mod health;
 pub(crate) mod labels;
 pub(crate) mod me;
+pub(crate) mod notes;
 pub(crate) mod users;
 
 use utoipa_axum::router::OpenApiRouter;
@@ -29,4 +30,5 @@ pub(crate) fn api() -> OpenApiRouter<AppState> {
         .merge(cards::router())
         .merge(labels::router())
         .merge(comments::router())
+        .merge(notes::router())
 }

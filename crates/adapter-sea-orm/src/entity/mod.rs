@@ -15,6 +15,8 @@ pub(crate) mod card_assignee;
 pub(crate) mod card_comment;
 pub(crate) mod card_label;
 pub(crate) mod label;
+pub(crate) mod note;
+pub(crate) mod note_tag;
 pub(crate) mod outbox_event;
 pub(crate) mod session;
 pub(crate) mod user;

@@ -5,13 +5,14 @@ use identity::{AccessToken, User};
 use kernel::{Page, PageRequest, RepoError, TokenId, UserId, Version};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait as _, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel as _, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect,
+    ActiveModelTrait as _, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel as _, QueryFilter, QueryOrder,
+    QuerySelect,
 };
 
 use super::convert::{token_from_row, token_to_row, user_from_row, user_to_row};
 use crate::entity::{access_token, user};
 use crate::error::RepoResult;
+use crate::sql::{for_update, versioned};
 
 pub(super) async fn get_user<C: ConnectionTrait>(conn: &C, id: UserId) -> Result<User, RepoError> {
     let row = user::Entity::find_by_id(id.as_uuid()).one(conn).await.repo()?.ok_or(RepoError::NotFound)?;
@@ -31,13 +32,17 @@ pub(super) async fn list_users<C: ConnectionTrait>(conn: &C, page: PageRequest) 
     Ok(Page::from_overfetch(rows, page, |u| u.id.as_uuid()))
 }
 
+/// Locks the active administrators' rows (in id order) and counts them: of two
+/// administrators demoting each other at once, the second waits, re-reads, and is refused.
 pub(super) async fn count_active_admins<C: ConnectionTrait>(conn: &C) -> Result<u64, RepoError> {
-    user::Entity::find()
+    let query = user::Entity::find()
+        .select_only()
+        .column(user::Column::Id)
         .filter(user::Column::Role.eq("admin"))
         .filter(user::Column::Status.eq("active"))
-        .count(conn)
-        .await
-        .repo()
+        .order_by_asc(user::Column::Id);
+    let ids: Vec<uuid::Uuid> = for_update(query, conn).into_tuple().all(conn).await.repo()?;
+    Ok(ids.len() as u64)
 }
 
 pub(super) async fn insert_user<C: ConnectionTrait>(conn: &C, u: &User) -> Result<(), RepoError> {
@@ -59,13 +64,7 @@ pub(super) async fn update_user<C: ConnectionTrait>(conn: &C, u: &User, expected
         .exec(conn)
         .await
         .repo()?;
-    if result.rows_affected == 1 {
-        return Ok(());
-    }
-    match user::Entity::find_by_id(row.id).one(conn).await.repo()? {
-        Some(_) => Err(RepoError::Conflict("stale version".into())),
-        None => Err(RepoError::NotFound),
-    }
+    versioned::<user::Entity, _>(conn, result.rows_affected, row.id).await
 }
 
 pub(super) async fn insert_token<C: ConnectionTrait>(

@@ -3,7 +3,7 @@ use kernel::{SessionId, UserId};
 
 /// A server-side browser session. The cookie holds a random secret; the store only knows its
 /// digest ([`SessionKey`]), so a leaked store does not leak usable cookies.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct Session {
     /// The public handle, used to list and revoke sessions.
     pub id: SessionId,
@@ -23,6 +23,19 @@ pub struct Session {
     pub client_ip: Option<String>,
     /// The client's user agent at sign-in.
     pub user_agent: Option<String>,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("id", &self.id)
+            .field("user_id", &self.user_id)
+            .field("csrf_token", &"***")
+            .field("created_at", &self.created_at)
+            .field("idle_expires_at", &self.idle_expires_at)
+            .field("absolute_expires_at", &self.absolute_expires_at)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Session {
@@ -47,11 +60,6 @@ impl SessionKey {
         Self(crate::hash_secret(secret))
     }
 
-    /// Wraps a stored key.
-    pub fn from_stored(key: String) -> Self {
-        Self(key)
-    }
-
     /// The hex digest.
     pub fn as_str(&self) -> &str {
         &self.0
@@ -59,12 +67,18 @@ impl SessionKey {
 }
 
 /// A session that was just created: the secret goes into the cookie, once.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct NewSession {
     /// The session as stored.
     pub session: Session,
     /// The cookie value.
     pub secret: String,
+}
+
+impl std::fmt::Debug for NewSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewSession").field("session", &self.session).field("secret", &"***").finish()
+    }
 }
 
 /// How long sessions live.

@@ -44,6 +44,9 @@ impl TokenName {
         if !(1..=100).contains(&name.chars().count()) {
             return Err(IdentityError::invalid("name", "must be 1 to 100 characters"));
         }
+        if name.chars().any(char::is_control) {
+            return Err(IdentityError::invalid("name", "must not contain control characters"));
+        }
         Ok(Self(name.to_owned()))
     }
 

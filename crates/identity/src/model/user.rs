@@ -45,7 +45,7 @@ impl Email {
     pub fn parse(raw: &str) -> Result<Self, IdentityError> {
         let email = raw.trim().to_lowercase();
         let invalid = || IdentityError::invalid("email", "must be an email address");
-        if email.len() > 254 || email.chars().any(char::is_whitespace) {
+        if email.len() > 254 || email.chars().any(|c| c.is_whitespace() || c.is_control()) {
             return Err(invalid());
         }
         let (local, domain) = email.split_once('@').ok_or_else(invalid)?;

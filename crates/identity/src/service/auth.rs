@@ -1,7 +1,7 @@
 //! Sign-in, sign-out, and recognising a caller from a cookie or a bearer token.
 
 use chrono::Duration;
-use kernel::{Actor, Caller, Changes, Page, PageRequest, RequestMeta, SessionId, UserId};
+use kernel::{Actor, Caller, Changes, Page, PageRequest, RepoError, RequestMeta, SessionId, UserId};
 use uuid::Uuid;
 
 use super::{EventDraft, IdentityService};
@@ -171,7 +171,11 @@ impl IdentityService {
                 if now - session.last_seen_at >= TOUCH_INTERVAL {
                     session.last_seen_at = now;
                     session.idle_expires_at = (now + self.policy.idle_timeout).min(session.absolute_expires_at);
-                    self.sessions.touch(&key, &session).await?;
+                    match self.sessions.touch(&key, &session).await {
+                        // Signed out or revoked while this request was on its way.
+                        Err(RepoError::NotFound) => return Ok(None),
+                        other => other?,
+                    }
                 }
                 Ok(Some(Authenticated::Session { user, session }))
             }
@@ -195,7 +199,7 @@ impl IdentityService {
     async fn active_user(&self, id: UserId) -> Result<Option<User>, IdentityError> {
         match self.store.get_user(id).await {
             Ok(user) if user.status == UserStatus::Active => Ok(Some(user)),
-            Ok(_) | Err(kernel::RepoError::NotFound) => Ok(None),
+            Ok(_) | Err(RepoError::NotFound) => Ok(None),
             Err(e) => Err(e.into()),
         }
     }

@@ -135,7 +135,10 @@ impl IdentityService {
             .diff("password", false, patch.password.is_some());
         let draft = EventDraft { action: "user.updated", resource_type: "user", resource_id: id.as_uuid(), changes };
         self.record_and_commit(tx, caller.actor, &caller.meta, draft).await?;
-        if after.status == UserStatus::Disabled && before.status != UserStatus::Disabled {
+        // A disabled account, or a password reset (the usual answer to a compromised account),
+        // must not leave old sessions alive.
+        let disabled = after.status == UserStatus::Disabled && before.status != UserStatus::Disabled;
+        if disabled || patch.password.is_some() {
             self.sessions.delete_all_for_user(id).await?;
         }
         Ok(after)
