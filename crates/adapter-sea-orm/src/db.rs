@@ -4,16 +4,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection, Statement};
-
-/// Which SQL dialect is behind the pool.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Backend {
-    /// PostgreSQL: row locks with `FOR UPDATE`, many writers.
-    Postgres,
-    /// SQLite: one writer at a time.
-    Sqlite,
-}
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, Statement};
 
 /// A handle on the database: cheap to clone, shared by every repository.
 #[derive(Debug, Clone)]
@@ -59,14 +50,6 @@ impl Db {
     /// The pool.
     pub fn conn(&self) -> &DatabaseConnection {
         &self.conn
-    }
-
-    /// The dialect behind the pool.
-    pub fn backend(&self) -> Backend {
-        match self.conn.get_database_backend() {
-            DatabaseBackend::Postgres => Backend::Postgres,
-            _ => Backend::Sqlite,
-        }
     }
 
     /// `SELECT 1`, for readiness checks.

@@ -16,6 +16,6 @@ mod sql;
 
 pub use audit_log::SeaAuditLog;
 pub use board_store::{SeaBoardStore, SeaBoardTx};
-pub use db::{Backend, Db};
+pub use db::Db;
 pub use identity_store::{SeaIdentityStore, SeaIdentityTx, SeaSessionStore};
 pub use notes_store::{SeaNoteStore, SeaNoteTx};
