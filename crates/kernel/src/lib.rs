@@ -7,6 +7,7 @@ mod error;
 mod event;
 mod ids;
 mod page;
+mod text;
 mod time;
 mod version;
 
@@ -17,5 +18,6 @@ pub use ids::{
     BoardId, CardId, ColumnId, CommentId, LabelId, NoteId, NotificationId, ReminderId, SessionId, TokenId, UserId,
 };
 pub use page::{Page, PageRequest};
+pub use text::{TextError, TextRule};
 pub use time::{Clock, IdGen, ManualClock, SequentialIds, SystemClock, UuidV7};
 pub use version::Version;

@@ -3,55 +3,8 @@
 
 use std::fmt;
 
-/// Why a piece of text was refused.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum TextError {
-    /// Nothing but whitespace.
-    #[error("must not be empty")]
-    Empty,
-    /// Longer than the type allows, counted in Unicode scalar values.
-    #[error("must be at most {max} characters")]
-    TooLong {
-        /// The limit.
-        max: usize,
-    },
-    /// A one-line value contained a control character (a line break, for instance).
-    #[error("must not contain control characters")]
-    ControlCharacter,
-}
-
-/// How a text value is checked.
-struct TextRule {
-    max: usize,
-    allow_empty: bool,
-    single_line: bool,
-}
-
-impl TextRule {
-    /// One-line names: trimmed, required, no control characters.
-    const fn name(max: usize) -> Self {
-        Self { max, allow_empty: false, single_line: true }
-    }
-
-    /// Markdown: kept as written, may span lines.
-    const fn markdown(max: usize, allow_empty: bool) -> Self {
-        Self { max, allow_empty, single_line: false }
-    }
-
-    fn check(&self, raw: &str) -> Result<String, TextError> {
-        let value = if self.single_line { raw.trim() } else { raw };
-        if !self.allow_empty && value.trim().is_empty() {
-            return Err(TextError::Empty);
-        }
-        if value.chars().count() > self.max {
-            return Err(TextError::TooLong { max: self.max });
-        }
-        if self.single_line && value.chars().any(char::is_control) {
-            return Err(TextError::ControlCharacter);
-        }
-        Ok(value.to_owned())
-    }
-}
+pub use kernel::TextError;
+use kernel::TextRule;
 
 macro_rules! text_value {
     ($(#[$doc:meta])* $name:ident, $rule:expr) => {
@@ -96,32 +49,32 @@ macro_rules! text_value {
 text_value!(
     /// A board's name: 1–100 characters once trimmed, one line.
     BoardName,
-    TextRule::name(100)
+    TextRule::one_line(100)
 );
 text_value!(
     /// Markdown describing a board or a card: at most 20 000 characters, may be empty.
     Description,
-    TextRule::markdown(20_000, true)
+    TextRule::multi_line(20_000, true)
 );
 text_value!(
     /// A column's name: 1–100 characters once trimmed, one line.
     ColumnName,
-    TextRule::name(100)
+    TextRule::one_line(100)
 );
 text_value!(
     /// A card's title: 1–200 characters once trimmed, one line.
     CardTitle,
-    TextRule::name(200)
+    TextRule::one_line(200)
 );
 text_value!(
     /// A label's name: 1–50 characters once trimmed, one line.
     LabelName,
-    TextRule::name(50)
+    TextRule::one_line(50)
 );
 text_value!(
     /// A comment's markdown body: 1–10 000 characters, not blank.
     CommentBody,
-    TextRule::markdown(10_000, false)
+    TextRule::multi_line(10_000, false)
 );
 
 impl Description {

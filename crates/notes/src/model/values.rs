@@ -2,37 +2,8 @@
 
 use std::fmt;
 
-/// Why a one-line text was refused.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum TextError {
-    /// Nothing but whitespace.
-    #[error("must not be empty")]
-    Empty,
-    /// Longer than the type allows, counted in Unicode scalar values.
-    #[error("must be at most {max} characters")]
-    TooLong {
-        /// The limit.
-        max: usize,
-    },
-    /// The value contained a control character (a line break, for instance).
-    #[error("must not contain control characters")]
-    ControlCharacter,
-}
-
-/// Checks a one-line text: trimmed, not empty, at most `max` characters, no control character.
-fn one_line(raw: &str, max: usize) -> Result<String, TextError> {
-    let value = raw.trim();
-    if value.is_empty() {
-        return Err(TextError::Empty);
-    }
-    if value.chars().count() > max {
-        return Err(TextError::TooLong { max });
-    }
-    if value.chars().any(char::is_control) {
-        return Err(TextError::ControlCharacter);
-    }
-    Ok(value.to_owned())
-}
+pub use kernel::TextError;
+use kernel::TextRule;
 
 /// A note's title: 1–200 characters once trimmed, one line.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -47,7 +18,7 @@ impl NoteTitle {
     /// # Errors
     /// [`TextError`] when `raw` is blank, too long or holds a control character.
     pub fn parse(raw: &str) -> Result<Self, TextError> {
-        one_line(raw, Self::MAX_CHARS).map(Self)
+        TextRule::one_line(Self::MAX_CHARS).check(raw).map(Self)
     }
 
     /// The text.

@@ -4,22 +4,8 @@ use std::fmt;
 
 use chrono_tz::Tz;
 
-/// Why a piece of text was refused.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum TextError {
-    /// Nothing but whitespace.
-    #[error("must not be empty")]
-    Empty,
-    /// Longer than the type allows, counted in Unicode scalar values.
-    #[error("must be at most {max} characters")]
-    TooLong {
-        /// The limit.
-        max: usize,
-    },
-    /// A one-line value contained a control character (a line break, for instance).
-    #[error("must not contain control characters")]
-    ControlCharacter,
-}
+pub use kernel::TextError;
+use kernel::TextRule;
 
 /// A reminder's title: 1–200 characters once trimmed, one line.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -34,17 +20,7 @@ impl ReminderTitle {
     /// # Errors
     /// [`TextError`] when empty, too long or holding a control character.
     pub fn parse(raw: &str) -> Result<Self, TextError> {
-        let value = raw.trim();
-        if value.is_empty() {
-            return Err(TextError::Empty);
-        }
-        if value.chars().count() > Self::MAX {
-            return Err(TextError::TooLong { max: Self::MAX });
-        }
-        if value.chars().any(char::is_control) {
-            return Err(TextError::ControlCharacter);
-        }
-        Ok(Self(value.to_owned()))
+        TextRule::one_line(Self::MAX).check(raw).map(Self)
     }
 
     /// The text.
@@ -70,12 +46,9 @@ impl ReminderBody {
     /// Checks `raw` and wraps it.
     ///
     /// # Errors
-    /// [`TextError::TooLong`] past 10 000 characters.
+    /// [`TextError::TooLong`] past 10 000 characters; [`TextError::ControlCharacter`] for NUL.
     pub fn parse(raw: &str) -> Result<Self, TextError> {
-        if raw.chars().count() > Self::MAX {
-            return Err(TextError::TooLong { max: Self::MAX });
-        }
-        Ok(Self(raw.to_owned()))
+        TextRule::multi_line(Self::MAX, true).check(raw).map(Self)
     }
 
     /// No body.
