@@ -11,6 +11,7 @@ mod m0001_events;
 mod m0002_identity;
 mod m0003_board;
 mod m0004_notes;
+mod m0005_reminders;
 pub mod script;
 
 /// Every migration, in order.
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0002_identity::Migration),
             Box::new(m0003_board::Migration),
             Box::new(m0004_notes::Migration),
+            Box::new(m0005_reminders::Migration),
         ]
     }
 }

@@ -6,6 +6,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use board::BoardError;
 use identity::IdentityError;
 use notes::NoteError;
+use reminders::ReminderError;
 
 use crate::error::ApiError;
 
@@ -98,5 +99,27 @@ pub(crate) fn notes(e: NoteError) -> ApiError {
 impl From<NoteError> for ApiError {
     fn from(e: NoteError) -> Self {
         notes(e)
+    }
+}
+
+/// Reminders' errors.
+pub(crate) fn reminders(e: ReminderError) -> ApiError {
+    match e {
+        ReminderError::NotFound => ApiError::not_found("No such resource."),
+        ReminderError::Invalid { field, message } => ApiError::invalid_field(field, message),
+        ReminderError::VersionMismatch => ApiError::precondition_failed(),
+        ReminderError::NotScheduled(status) => ApiError::conflict(
+            "REMINDER_NOT_SCHEDULED",
+            format!("The reminder is {status}; only a scheduled reminder can be changed this way."),
+        ),
+        ReminderError::Conflict(detail) => ApiError::conflict("CONFLICT", detail),
+        ReminderError::Unavailable(why) => ApiError::unavailable(&why),
+        ReminderError::Unexpected(e) => ApiError::internal(e.as_ref()),
+    }
+}
+
+impl From<ReminderError> for ApiError {
+    fn from(e: ReminderError) -> Self {
+        reminders(e)
     }
 }

@@ -14,6 +14,7 @@ use identity::{
 };
 use kernel::{ManualClock, RepoError, SequentialIds, TokenId, UserId, Version};
 use notes::{MockBoardAccess, MockNoteStore, NoteService};
+use reminders::{MockReminderStore, MockTargetAccess, ReminderService};
 use serde_json::Value;
 use tower::ServiceExt as _;
 
@@ -76,12 +77,19 @@ fn app(identity: MockIdentityStore, boards: MockBoardStore, ready: Result<(), St
     );
     let notes =
         NoteService::new(Arc::new(MockNoteStore::new()), Arc::new(MockBoardAccess::new()), clock.clone(), ids.clone());
+    let reminders = ReminderService::new(
+        Arc::new(MockReminderStore::new()),
+        Arc::new(MockTargetAccess::new()),
+        clock.clone(),
+        ids.clone(),
+    );
     let boards = BoardService::new(Arc::new(boards), Arc::new(MockUserDirectory::new()), clock, ids);
     crate::router(AppState {
         identity: Arc::new(identity),
         boards: Arc::new(boards),
         audit: Arc::new(AuditService::new(Arc::new(MockAuditLog::new()))),
         notes: Arc::new(notes),
+        reminders: Arc::new(reminders),
         readiness: Arc::new(FixedReadiness(ready)),
         settings: Arc::new(HttpSettings::for_public_url("http://127.0.0.1:8080")),
     })

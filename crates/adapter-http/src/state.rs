@@ -7,6 +7,7 @@ use audit::AuditService;
 use board::BoardService;
 use identity::IdentityService;
 use notes::NoteService;
+use reminders::ReminderService;
 
 /// Checks the application's dependencies for `/health/ready`.
 #[async_trait::async_trait]
@@ -71,6 +72,8 @@ pub struct AppState {
     pub audit: Arc<AuditService>,
     /// Notes, personal and on boards.
     pub notes: Arc<NoteService>,
+    /// Personal reminders.
+    pub reminders: Arc<ReminderService>,
     /// Dependency checks.
     pub readiness: Arc<dyn Readiness>,
     /// HTTP settings.

@@ -12,6 +12,7 @@ mod error;
 mod events;
 mod identity_store;
 mod notes_store;
+mod reminders_store;
 mod sql;
 
 pub use audit_log::SeaAuditLog;
@@ -19,3 +20,4 @@ pub use board_store::{SeaBoardStore, SeaBoardTx};
 pub use db::Db;
 pub use identity_store::{SeaIdentityStore, SeaIdentityTx, SeaSessionStore};
 pub use notes_store::{SeaNoteStore, SeaNoteTx};
+pub use reminders_store::{SeaReminderStore, SeaReminderTx};

@@ -5,13 +5,16 @@ use std::time::Duration;
 
 use adapter_http::{AppState, HttpSettings, Readiness};
 use adapter_redis::{RedisPool, RedisSessionStore};
-use adapter_sea_orm::{Db, SeaAuditLog, SeaBoardStore, SeaIdentityStore, SeaNoteStore, SeaSessionStore};
+use adapter_sea_orm::{
+    Db, SeaAuditLog, SeaBoardStore, SeaIdentityStore, SeaNoteStore, SeaReminderStore, SeaSessionStore,
+};
 use anyhow::Context as _;
 use audit::AuditService;
 use board::BoardService;
 use identity::{Argon2Hasher, IdentityService, SessionPolicy, SessionStore};
 use kernel::{Clock, IdGen, SystemClock, UuidV7};
 use notes::NoteService;
+use reminders::ReminderService;
 
 use crate::config::Config;
 
@@ -30,6 +33,8 @@ pub struct Services {
     pub audit: Arc<AuditService>,
     /// Notes.
     pub notes: Arc<NoteService>,
+    /// Reminders.
+    pub reminders: Arc<ReminderService>,
 }
 
 impl Services {
@@ -79,7 +84,9 @@ impl Services {
         let board_store = Arc::new(SeaBoardStore::new(db.clone()));
         let boards = BoardService::new(board_store.clone(), board_store, clock.clone(), ids.clone());
         let note_store = Arc::new(SeaNoteStore::new(db.clone()));
-        let notes = NoteService::new(note_store.clone(), note_store, clock, ids);
+        let notes = NoteService::new(note_store.clone(), note_store, clock.clone(), ids.clone());
+        let reminder_store = Arc::new(SeaReminderStore::new(db.clone()));
+        let reminders = ReminderService::new(reminder_store.clone(), reminder_store, clock, ids);
         let audit = AuditService::new(Arc::new(SeaAuditLog::new(db.clone())));
         Self {
             db,
@@ -88,6 +95,7 @@ impl Services {
             boards: Arc::new(boards),
             audit: Arc::new(audit),
             notes: Arc::new(notes),
+            reminders: Arc::new(reminders),
         }
     }
 
@@ -103,6 +111,7 @@ impl Services {
             boards: self.boards.clone(),
             audit: self.audit.clone(),
             notes: self.notes.clone(),
+            reminders: self.reminders.clone(),
             readiness,
             settings: Arc::new(settings),
         })

@@ -14,5 +14,6 @@ mod conventions;
 mod coverage;
 mod labels_and_comments;
 mod notes;
+mod reminders;
 mod tokens;
 mod users;

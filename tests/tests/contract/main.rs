@@ -9,4 +9,5 @@ mod db;
 mod events;
 mod identity_store;
 mod notes_store;
+mod reminders_store;
 mod session_store;

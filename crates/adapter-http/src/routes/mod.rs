@@ -12,6 +12,7 @@ pub(crate) mod health;
 pub(crate) mod labels;
 pub(crate) mod me;
 pub(crate) mod notes;
+pub(crate) mod reminders;
 pub(crate) mod users;
 
 use utoipa_axum::router::OpenApiRouter;
@@ -31,4 +32,5 @@ pub(crate) fn api() -> OpenApiRouter<AppState> {
         .merge(labels::router())
         .merge(comments::router())
         .merge(notes::router())
+        .merge(reminders::router())
 }

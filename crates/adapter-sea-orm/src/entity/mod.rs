@@ -18,5 +18,6 @@ pub(crate) mod label;
 pub(crate) mod note;
 pub(crate) mod note_tag;
 pub(crate) mod outbox_event;
+pub(crate) mod reminder;
 pub(crate) mod session;
 pub(crate) mod user;

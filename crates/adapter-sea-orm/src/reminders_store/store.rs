@@ -1,0 +1,85 @@
+//! [`reminders::ReminderStore`], [`reminders::ReminderTx`] and [`reminders::TargetAccess`] on
+//! SeaORM: thin delegations to the query functions, which serve the pool and the transaction
+//! alike.
+
+use kernel::{DomainEvent, Page, PageRequest, ReminderId, RepoError, UserId, Version};
+use reminders::{Reminder, ReminderFilter, ReminderStore, ReminderTx, Target, TargetAccess};
+use sea_orm::{DatabaseTransaction, TransactionTrait as _};
+
+use super::queries;
+use crate::Db;
+use crate::error::RepoResult;
+
+/// Reminders in SQL. Also answers [`TargetAccess`] from the board and note tables.
+#[derive(Debug, Clone)]
+pub struct SeaReminderStore {
+    db: Db,
+}
+
+impl SeaReminderStore {
+    /// A store on `db`.
+    pub fn new(db: Db) -> Self {
+        Self { db }
+    }
+}
+
+/// One transaction over the reminders table and the event log; rolls back when dropped.
+#[derive(Debug)]
+pub struct SeaReminderTx {
+    txn: DatabaseTransaction,
+}
+
+#[async_trait::async_trait]
+impl ReminderStore for SeaReminderStore {
+    async fn begin(&self) -> Result<Box<dyn ReminderTx>, RepoError> {
+        let txn = self.db.conn().begin().await.repo()?;
+        Ok(Box::new(SeaReminderTx { txn }))
+    }
+
+    async fn get(&self, id: ReminderId) -> Result<Reminder, RepoError> {
+        queries::get(self.db.conn(), id, false).await
+    }
+
+    async fn list_by_owner(
+        &self,
+        owner: UserId,
+        filter: ReminderFilter,
+        page: PageRequest,
+    ) -> Result<Page<Reminder>, RepoError> {
+        queries::list_by_owner(self.db.conn(), owner, filter, page).await
+    }
+}
+
+#[async_trait::async_trait]
+impl TargetAccess for SeaReminderStore {
+    async fn can_see(&self, user: UserId, target: Target) -> Result<bool, RepoError> {
+        queries::can_see(self.db.conn(), user, target).await
+    }
+}
+
+#[async_trait::async_trait]
+impl ReminderTx for SeaReminderTx {
+    async fn get(&self, id: ReminderId) -> Result<Reminder, RepoError> {
+        queries::get(&self.txn, id, true).await
+    }
+
+    async fn insert(&self, reminder: &Reminder) -> Result<(), RepoError> {
+        queries::insert(&self.txn, reminder).await
+    }
+
+    async fn update(&self, reminder: &Reminder, expected: Version) -> Result<(), RepoError> {
+        queries::update(&self.txn, reminder, expected).await
+    }
+
+    async fn delete(&self, id: ReminderId, expected: Version) -> Result<(), RepoError> {
+        queries::delete(&self.txn, id, expected).await
+    }
+
+    async fn record(&self, event: &DomainEvent) -> Result<(), RepoError> {
+        crate::events::record(&self.txn, event).await
+    }
+
+    async fn commit(self: Box<Self>) -> Result<(), RepoError> {
+        self.txn.commit().await.repo()
+    }
+}
