@@ -12,6 +12,7 @@ mod m0002_identity;
 mod m0003_board;
 mod m0004_notes;
 mod m0005_reminders;
+mod m0006_notifications;
 pub mod script;
 
 /// Every migration, in order.
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0003_board::Migration),
             Box::new(m0004_notes::Migration),
             Box::new(m0005_reminders::Migration),
+            Box::new(m0006_notifications::Migration),
         ]
     }
 }

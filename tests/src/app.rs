@@ -98,6 +98,9 @@ impl TestApp {
             database_url: Some(db.url.clone().into()),
             log: "warn".into(),
             shutdown_grace_secs: 5,
+            // Tests that need the reminder worker turn it on (`spawn_with`); others must not see
+            // their reminders fire behind their back.
+            workers: false,
             ..Config::default()
         };
         if backend == Backend::Postgres {

@@ -14,7 +14,7 @@ use identity::{
 };
 use kernel::{ManualClock, RepoError, SequentialIds, TokenId, UserId, Version};
 use notes::{MockBoardAccess, MockNoteStore, NoteService};
-use reminders::{MockReminderStore, MockTargetAccess, ReminderService};
+use reminders::{MockNotificationStore, MockReminderStore, MockTargetAccess, NotificationService, ReminderService};
 use serde_json::Value;
 use tower::ServiceExt as _;
 
@@ -83,6 +83,7 @@ fn app(identity: MockIdentityStore, boards: MockBoardStore, ready: Result<(), St
         clock.clone(),
         ids.clone(),
     );
+    let notifications = NotificationService::new(Arc::new(MockNotificationStore::new()), clock.clone());
     let boards = BoardService::new(Arc::new(boards), Arc::new(MockUserDirectory::new()), clock, ids);
     crate::router(AppState {
         identity: Arc::new(identity),
@@ -90,6 +91,7 @@ fn app(identity: MockIdentityStore, boards: MockBoardStore, ready: Result<(), St
         audit: Arc::new(AuditService::new(Arc::new(MockAuditLog::new()))),
         notes: Arc::new(notes),
         reminders: Arc::new(reminders),
+        notifications: Arc::new(notifications),
         readiness: Arc::new(FixedReadiness(ready)),
         settings: Arc::new(HttpSettings::for_public_url("http://127.0.0.1:8080")),
     })

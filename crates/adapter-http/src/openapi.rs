@@ -63,6 +63,7 @@ problem_responses! {
         (name = "cards", description = "Cards, labels and comments"),
         (name = "notes", description = "Notes, personal or on a board, with full-text search"),
         (name = "reminders", description = "Personal reminders, one-shot or recurring, in their own time zone"),
+        (name = "notifications", description = "The caller's in-app notifications of fired reminders"),
         (name = "audit", description = "The audit log of every change"),
         (name = "operations", description = "Health")
     )

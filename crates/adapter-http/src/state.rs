@@ -7,7 +7,7 @@ use audit::AuditService;
 use board::BoardService;
 use identity::IdentityService;
 use notes::NoteService;
-use reminders::ReminderService;
+use reminders::{NotificationService, ReminderService};
 
 /// Checks the application's dependencies for `/health/ready`.
 #[async_trait::async_trait]
@@ -74,6 +74,8 @@ pub struct AppState {
     pub notes: Arc<NoteService>,
     /// Personal reminders.
     pub reminders: Arc<ReminderService>,
+    /// The caller's notifications of fired reminders.
+    pub notifications: Arc<NotificationService>,
     /// Dependency checks.
     pub readiness: Arc<dyn Readiness>,
     /// HTTP settings.

@@ -75,6 +75,18 @@ pub struct Config {
     pub database: DatabaseConfig,
     /// Sign-in and sessions.
     pub auth: AuthConfig,
+    /// The reminder scheduler worker.
+    pub reminders: RemindersConfig,
+}
+
+/// The reminder scheduler worker (runs when `workers` is on).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RemindersConfig {
+    /// How often the worker looks for due reminders, in milliseconds.
+    pub poll_interval_ms: u64,
+    /// How many reminders (and occurrences) one tick fires at most.
+    pub batch_size: u64,
 }
 
 /// HTTP limits and policies.
@@ -142,6 +154,7 @@ impl Default for Config {
                 session_absolute_hours: 7 * 24,
                 hash_concurrency: std::thread::available_parallelism().map_or(2, std::num::NonZero::get),
             },
+            reminders: RemindersConfig { poll_interval_ms: 1000, batch_size: 100 },
         }
     }
 }
@@ -232,6 +245,12 @@ impl Config {
         if self.auth.hash_concurrency == 0 {
             errors.push("auth.hash_concurrency: must be greater than 0".into());
         }
+        if !(10..=3_600_000).contains(&self.reminders.poll_interval_ms) {
+            errors.push("reminders.poll_interval_ms: must be 10 to 3600000 (an hour)".into());
+        }
+        if !(1..=10_000).contains(&self.reminders.batch_size) {
+            errors.push("reminders.batch_size: must be 1 to 10000".into());
+        }
         if errors.is_empty() { Ok(()) } else { Err(ConfigErrors(errors)) }
     }
 
@@ -271,6 +290,15 @@ mod tests {
         c.http.body_limit_bytes = 0;
         let errors = c.validate().unwrap_err().0;
         assert_eq!(errors.len(), 3, "{errors:?}");
+    }
+
+    #[test]
+    fn reminder_worker_settings_are_bounded() {
+        let mut c = Config::default();
+        c.reminders.poll_interval_ms = 0;
+        c.reminders.batch_size = 0;
+        let errors = c.validate().unwrap_err().0;
+        assert_eq!(errors.len(), 2, "{errors:?}");
     }
 
     #[test]

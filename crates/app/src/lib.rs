@@ -7,6 +7,7 @@ pub mod config;
 mod readiness;
 pub mod telemetry;
 mod wiring;
+mod workers;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -29,6 +30,7 @@ pub struct App {
     readiness: Arc<Checks>,
     grace: Duration,
     services: Services,
+    workers: Option<Duration>,
 }
 
 impl App {
@@ -40,7 +42,15 @@ impl App {
         let router = services.router(config, readiness.clone());
         let listener =
             TcpListener::bind(&config.listen).await.with_context(|| format!("cannot listen on {}", config.listen))?;
-        Ok(Self { listener, router, readiness, grace: Duration::from_secs(config.shutdown_grace_secs), services })
+        let workers = config.workers.then(|| Duration::from_millis(config.reminders.poll_interval_ms));
+        Ok(Self {
+            listener,
+            router,
+            readiness,
+            grace: Duration::from_secs(config.shutdown_grace_secs),
+            services,
+            workers,
+        })
     }
 
     /// The port the server listens on.
@@ -53,13 +63,17 @@ impl App {
         &self.services
     }
 
-    /// Serves until `shutdown` resolves; then readiness turns 503, new connections are
-    /// refused, and in-flight requests get `shutdown_grace_secs` to finish.
+    /// Serves (and runs the background workers, when configured) until `shutdown` resolves;
+    /// then readiness turns 503, new connections are refused, in-flight requests get
+    /// `shutdown_grace_secs` to finish, and the workers stop after their current tick.
     pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
         let stop = CancellationToken::new();
         let serve = axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(stop.clone().cancelled_owned());
         let server = tokio::spawn(serve.into_future());
+        let worker = self
+            .workers
+            .map(|interval| workers::spawn_scheduler(self.services.scheduler.clone(), interval, stop.child_token()));
         shutdown.await;
         tracing::info!("shutting down: draining in-flight requests");
         self.readiness.start_draining();
@@ -71,6 +85,11 @@ impl App {
                 grace_secs = self.grace.as_secs(),
                 "requests still running after the grace period; stopping"
             );
+        }
+        if let Some(worker) = worker
+            && let Err(e) = worker.await
+        {
+            tracing::error!(error = %e, "reminder worker failed");
         }
         tracing::info!("stopped");
         Ok(())

@@ -14,7 +14,7 @@ use board::BoardService;
 use identity::{Argon2Hasher, IdentityService, SessionPolicy, SessionStore};
 use kernel::{Clock, IdGen, SystemClock, UuidV7};
 use notes::NoteService;
-use reminders::ReminderService;
+use reminders::{NotificationService, ReminderService, Scheduler};
 
 use crate::config::Config;
 
@@ -35,6 +35,10 @@ pub struct Services {
     pub notes: Arc<NoteService>,
     /// Reminders.
     pub reminders: Arc<ReminderService>,
+    /// The notifications feed.
+    pub notifications: Arc<NotificationService>,
+    /// Fires due reminders; the worker ticks it (see `workers`).
+    pub scheduler: Arc<Scheduler>,
 }
 
 impl Services {
@@ -86,7 +90,10 @@ impl Services {
         let note_store = Arc::new(SeaNoteStore::new(db.clone()));
         let notes = NoteService::new(note_store.clone(), note_store, clock.clone(), ids.clone());
         let reminder_store = Arc::new(SeaReminderStore::new(db.clone()));
-        let reminders = ReminderService::new(reminder_store.clone(), reminder_store, clock, ids);
+        let reminders =
+            ReminderService::new(reminder_store.clone(), reminder_store.clone(), clock.clone(), ids.clone());
+        let notifications = NotificationService::new(reminder_store.clone(), clock.clone());
+        let scheduler = Scheduler::new(reminder_store, clock, ids, config.reminders.batch_size);
         let audit = AuditService::new(Arc::new(SeaAuditLog::new(db.clone())));
         Self {
             db,
@@ -96,6 +103,8 @@ impl Services {
             audit: Arc::new(audit),
             notes: Arc::new(notes),
             reminders: Arc::new(reminders),
+            notifications: Arc::new(notifications),
+            scheduler: Arc::new(scheduler),
         }
     }
 
@@ -112,6 +121,7 @@ impl Services {
             audit: self.audit.clone(),
             notes: self.notes.clone(),
             reminders: self.reminders.clone(),
+            notifications: self.notifications.clone(),
             readiness,
             settings: Arc::new(settings),
         })

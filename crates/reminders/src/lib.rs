@@ -3,8 +3,10 @@
 //!
 //! It holds the models and value types ([`model`]), the RRULE subset and its occurrence engine
 //! ([`recurrence`]), the ports it needs ([`ports`]), the scheduler's pure steps ([`scheduler`])
-//! and the use cases ([`ReminderService`]). It depends on `kernel` and plain libraries only
-//! (`chrono-tz` for the IANA database); adapters implement the ports and `app` wires them.
+//! and the use cases ([`ReminderService`]; [`Scheduler`], whose tick fires due reminders; and
+//! [`NotificationService`], the in-app notifications feed). It depends on `kernel` and plain
+//! libraries only (`chrono-tz` for the IANA database); adapters implement the ports and `app`
+//! wires them.
 //!
 //! # Decisions
 //!
@@ -30,21 +32,27 @@
 //! - **Late** means fired more than [`scheduler::LATE_AFTER`] after the due time.
 
 mod error;
+mod firing;
 pub mod model;
+mod notifications;
 pub mod ports;
 pub mod recurrence;
 pub mod scheduler;
 mod service;
 
 pub use error::ReminderError;
+pub use firing::Scheduler;
 pub use model::{
-    NewReminder, Reminder, ReminderBody, ReminderChanges, ReminderFilter, ReminderStatus, ReminderTitle, Target,
-    Timezone,
+    NewReminder, Notification, Reminder, ReminderBody, ReminderChanges, ReminderFilter, ReminderStatus, ReminderTitle,
+    Target, Timezone,
 };
-pub use ports::{ReminderStore, ReminderTx, TargetAccess};
+pub use notifications::NotificationService;
+pub use ports::{FiringStore, FiringTx, NotificationStore, ReminderStore, ReminderTx, TargetAccess};
 pub use recurrence::{Recurrence, RecurrenceError, Schedule};
 pub use scheduler::{Occurrence, after_firing, due_occurrence};
 pub use service::ReminderService;
 
 #[cfg(feature = "mocks")]
-pub use ports::{MockReminderStore, MockReminderTx, MockTargetAccess};
+pub use ports::{
+    MockFiringStore, MockFiringTx, MockNotificationStore, MockReminderStore, MockReminderTx, MockTargetAccess,
+};

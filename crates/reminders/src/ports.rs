@@ -3,11 +3,14 @@
 //! [`ReminderStore`] is the pool: reads for the GET use cases, and [`ReminderStore::begin`] to
 //! open a [`ReminderTx`], the unit of work every write goes through (the change and its domain
 //! event commit together or not at all). [`TargetAccess`] answers whether a user may see a card
-//! or a note, without reminders depending on board or notes.
+//! or a note, without reminders depending on board or notes. [`FiringStore`] and [`FiringTx`]
+//! are the scheduler's units of work; [`NotificationStore`] holds users' notification feeds.
 
-use kernel::{DomainEvent, Page, PageRequest, ReminderId, RepoError, UserId, Version};
+use chrono::{DateTime, Utc};
+use kernel::{DomainEvent, NotificationId, Page, PageRequest, ReminderId, RepoError, UserId, Version};
 
-use crate::model::{Reminder, ReminderFilter, Target};
+use crate::model::{Notification, Reminder, ReminderFilter, Target};
+use crate::scheduler::Occurrence;
 
 /// Where reminders live: reads, and the start of units of work.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
@@ -95,4 +98,97 @@ pub trait TargetAccess: Send + Sync {
     /// # Errors
     /// `RepoError::Unavailable` or `Unexpected` on store failure.
     async fn can_see(&self, user: UserId, target: Target) -> Result<bool, RepoError>;
+}
+
+/// Where the scheduler fires from: units of work that claim due reminders.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait::async_trait]
+pub trait FiringStore: Send + Sync {
+    /// Opens a firing unit of work. Dropping it without [`FiringTx::commit`] rolls it back,
+    /// occurrence records included, so the occurrences fire again later.
+    ///
+    /// # Errors
+    /// `RepoError::Unavailable` when no connection could be had.
+    async fn begin_firing(&self) -> Result<Box<dyn FiringTx>, RepoError>;
+}
+
+/// One firing unit of work: claim, record occurrences, notify, move reminders on, commit.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait::async_trait]
+pub trait FiringTx: Send + Sync {
+    /// Up to `limit` scheduled reminders with `next_fire_at <= now`, earliest first, locked
+    /// until the end of the unit of work. Rows another unit of work holds are skipped where the
+    /// store supports it (PostgreSQL `SKIP LOCKED`); elsewhere the transaction is the only
+    /// writer already (SQLite).
+    ///
+    /// # Errors
+    /// `RepoError::Unavailable` or `Unexpected` (a row that does not parse).
+    async fn claim_due(&self, now: DateTime<Utc>, limit: u64) -> Result<Vec<Reminder>, RepoError>;
+
+    /// Records that `occurrence` fired at `fired_at`. `false` when it was recorded before (it
+    /// already fired): the caller must then not notify again.
+    ///
+    /// # Errors
+    /// `RepoError::Unavailable` or `Unexpected`.
+    async fn insert_occurrence(&self, occurrence: &Occurrence, fired_at: DateTime<Utc>) -> Result<bool, RepoError>;
+
+    /// Adds a notification to its user's feed.
+    ///
+    /// # Errors
+    /// `RepoError::Unavailable` or `Unexpected`.
+    async fn insert_notification(&self, notification: &Notification) -> Result<(), RepoError>;
+
+    /// Overwrites a reminder's fields, as [`ReminderTx::update`] does.
+    ///
+    /// # Errors
+    /// `RepoError::Conflict` when the stored version is not `expected`; `NotFound` when gone.
+    async fn update(&self, reminder: &Reminder, expected: Version) -> Result<(), RepoError>;
+
+    /// Appends a domain event (audit record and outbox row) in this transaction.
+    ///
+    /// # Errors
+    /// `RepoError::Unavailable` or `Unexpected`.
+    async fn record(&self, event: &DomainEvent) -> Result<(), RepoError>;
+
+    /// Makes every write of the unit of work durable, atomically.
+    ///
+    /// # Errors
+    /// `RepoError::Conflict` or `Unavailable` (the outcome is then unknown).
+    async fn commit(self: Box<Self>) -> Result<(), RepoError>;
+}
+
+/// Users' notification feeds.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait::async_trait]
+pub trait NotificationStore: Send + Sync {
+    /// `owner`'s notifications by id (the cursor is a notification id); `unread` keeps only
+    /// unread (`Some(true)`) or read (`Some(false)`) ones.
+    ///
+    /// # Errors
+    /// `RepoError::Unavailable` or `Unexpected`.
+    async fn notifications(
+        &self,
+        owner: UserId,
+        unread: Option<bool>,
+        page: PageRequest,
+    ) -> Result<Page<Notification>, RepoError>;
+
+    /// How many of `owner`'s notifications are unread.
+    ///
+    /// # Errors
+    /// `RepoError::Unavailable` or `Unexpected`.
+    async fn unread_count(&self, owner: UserId) -> Result<u64, RepoError>;
+
+    /// Marks `owner`'s notification `id` read at `at` (a read one keeps its first `read_at`)
+    /// and returns it.
+    ///
+    /// # Errors
+    /// `RepoError::NotFound` when `owner` has no such notification.
+    async fn mark_read(&self, owner: UserId, id: NotificationId, at: DateTime<Utc>) -> Result<Notification, RepoError>;
+
+    /// Marks every unread notification of `owner` read at `at`; returns how many changed.
+    ///
+    /// # Errors
+    /// `RepoError::Unavailable` or `Unexpected`.
+    async fn mark_all_read(&self, owner: UserId, at: DateTime<Utc>) -> Result<u64, RepoError>;
 }

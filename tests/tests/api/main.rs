@@ -14,6 +14,7 @@ mod conventions;
 mod coverage;
 mod labels_and_comments;
 mod notes;
+mod notifications;
 mod reminders;
 mod tokens;
 mod users;

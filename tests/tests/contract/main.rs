@@ -10,4 +10,5 @@ mod events;
 mod identity_store;
 mod notes_store;
 mod reminders_store;
+mod scheduler;
 mod session_store;

@@ -35,7 +35,7 @@ async fn count(db: &TestDb, table: &str) -> i64 {
     row.try_get::<i64>("", "n").unwrap()
 }
 
-async fn users(db: &TestDb, n: usize) -> Vec<Caller> {
+pub(crate) async fn users(db: &TestDb, n: usize) -> Vec<Caller> {
     let identity = SeaIdentityStore::new(db.db.clone());
     let tx = identity.begin().await.unwrap();
     let mut callers = Vec::new();

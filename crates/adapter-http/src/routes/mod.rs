@@ -12,6 +12,7 @@ pub(crate) mod health;
 pub(crate) mod labels;
 pub(crate) mod me;
 pub(crate) mod notes;
+pub(crate) mod notifications;
 pub(crate) mod reminders;
 pub(crate) mod users;
 
@@ -33,4 +34,5 @@ pub(crate) fn api() -> OpenApiRouter<AppState> {
         .merge(comments::router())
         .merge(notes::router())
         .merge(reminders::router())
+        .merge(notifications::router())
 }

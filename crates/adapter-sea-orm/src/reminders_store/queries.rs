@@ -19,7 +19,7 @@ fn corrupt<E: Display>(what: &'static str) -> impl FnOnce(E) -> RepoError {
     move |e| RepoError::Unexpected(anyhow::anyhow!("stored {what} does not parse: {e}"))
 }
 
-fn from_row(row: &reminder::Model) -> Result<Reminder, RepoError> {
+pub(super) fn from_row(row: &reminder::Model) -> Result<Reminder, RepoError> {
     let target = match (row.target_kind.as_deref(), row.target_id) {
         (None, None) => None,
         (Some("card"), Some(id)) => Some(Target::Card(CardId::from_uuid(id))),

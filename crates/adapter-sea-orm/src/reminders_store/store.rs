@@ -2,11 +2,16 @@
 //! SeaORM: thin delegations to the query functions, which serve the pool and the transaction
 //! alike.
 
-use kernel::{DomainEvent, Page, PageRequest, ReminderId, RepoError, UserId, Version};
-use reminders::{Reminder, ReminderFilter, ReminderStore, ReminderTx, Target, TargetAccess};
+use chrono::{DateTime, Utc};
+use kernel::{DomainEvent, NotificationId, Page, PageRequest, ReminderId, RepoError, UserId, Version};
+use reminders::scheduler::Occurrence;
+use reminders::{
+    FiringStore, FiringTx, Notification, NotificationStore, Reminder, ReminderFilter, ReminderStore, ReminderTx,
+    Target, TargetAccess,
+};
 use sea_orm::{DatabaseTransaction, TransactionTrait as _};
 
-use super::queries;
+use super::{firing, queries};
 use crate::Db;
 use crate::error::RepoResult;
 
@@ -81,5 +86,64 @@ impl ReminderTx for SeaReminderTx {
 
     async fn commit(self: Box<Self>) -> Result<(), RepoError> {
         self.txn.commit().await.repo()
+    }
+}
+
+#[async_trait::async_trait]
+impl FiringStore for SeaReminderStore {
+    async fn begin_firing(&self) -> Result<Box<dyn FiringTx>, RepoError> {
+        let txn = self.db.conn().begin().await.repo()?;
+        Ok(Box::new(SeaReminderTx { txn }))
+    }
+}
+
+#[async_trait::async_trait]
+impl FiringTx for SeaReminderTx {
+    async fn claim_due(&self, now: DateTime<Utc>, limit: u64) -> Result<Vec<Reminder>, RepoError> {
+        firing::claim_due(&self.txn, now, limit).await
+    }
+
+    async fn insert_occurrence(&self, occurrence: &Occurrence, fired_at: DateTime<Utc>) -> Result<bool, RepoError> {
+        firing::insert_occurrence(&self.txn, occurrence, fired_at).await
+    }
+
+    async fn insert_notification(&self, notification: &Notification) -> Result<(), RepoError> {
+        firing::insert_notification(&self.txn, notification).await
+    }
+
+    async fn update(&self, reminder: &Reminder, expected: Version) -> Result<(), RepoError> {
+        queries::update(&self.txn, reminder, expected).await
+    }
+
+    async fn record(&self, event: &DomainEvent) -> Result<(), RepoError> {
+        crate::events::record(&self.txn, event).await
+    }
+
+    async fn commit(self: Box<Self>) -> Result<(), RepoError> {
+        self.txn.commit().await.repo()
+    }
+}
+
+#[async_trait::async_trait]
+impl NotificationStore for SeaReminderStore {
+    async fn notifications(
+        &self,
+        owner: UserId,
+        unread: Option<bool>,
+        page: PageRequest,
+    ) -> Result<Page<Notification>, RepoError> {
+        firing::notifications(self.db.conn(), owner, unread, page).await
+    }
+
+    async fn unread_count(&self, owner: UserId) -> Result<u64, RepoError> {
+        firing::unread_count(self.db.conn(), owner).await
+    }
+
+    async fn mark_read(&self, owner: UserId, id: NotificationId, at: DateTime<Utc>) -> Result<Notification, RepoError> {
+        firing::mark_read(self.db.conn(), owner, id, at).await
+    }
+
+    async fn mark_all_read(&self, owner: UserId, at: DateTime<Utc>) -> Result<u64, RepoError> {
+        firing::mark_all_read(self.db.conn(), owner, at).await
     }
 }

@@ -3,8 +3,10 @@
 
 mod entities;
 mod input;
+mod notification;
 mod values;
 
 pub use entities::{Reminder, ReminderStatus, Target};
 pub use input::{NewReminder, ReminderChanges, ReminderFilter};
+pub use notification::Notification;
 pub use values::{ReminderBody, ReminderStatusError, ReminderTitle, TextError, Timezone, TimezoneError};

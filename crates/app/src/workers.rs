@@ -1,0 +1,56 @@
+//! Background workers of the server process, on when `workers` is (the default;
+//! `CORKBOARD_WORKERS=false` turns them off for an instance). Today: the reminder scheduler.
+//!
+//! The scheduler worker calls [`Scheduler::tick`] every `reminders.poll_interval_ms`. A tick
+//! that fired a full batch is followed by another at once (catching up after downtime); a
+//! failed tick is logged and retried at the next interval. Cancelling the token stops the loop
+//! between ticks: a tick in progress finishes (and commits) first, so stopping never leaves a
+//! half-done unit of work. Several instances may run the worker at once: ticks claim disjoint
+//! batches on PostgreSQL and occurrence records make each firing happen once in effect.
+//!
+//! Lateness is logged per late firing (`lateness_secs`) by the scheduler; a metric will come
+//! with `/metrics`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use reminders::Scheduler;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+/// Starts the scheduler worker; it runs until `stop` is cancelled.
+pub(crate) fn spawn_scheduler(
+    scheduler: Arc<Scheduler>,
+    interval: Duration,
+    stop: CancellationToken,
+) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        tracing::info!(
+            interval_ms = interval.as_millis(),
+            batch_size = scheduler.batch_size(),
+            "reminder worker started"
+        );
+        while !stop.is_cancelled() {
+            let again = match scheduler.tick().await {
+                Ok(fired) => {
+                    if fired > 0 {
+                        tracing::debug!(fired, "reminders fired");
+                    }
+                    u64::try_from(fired).is_ok_and(|f| f >= scheduler.batch_size())
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "reminder tick failed; retrying at the next interval");
+                    false
+                }
+            };
+            if again {
+                continue;
+            }
+            tokio::select! {
+                () = stop.cancelled() => break,
+                () = tokio::time::sleep(interval) => {}
+            }
+        }
+        tracing::info!("reminder worker stopped");
+    })
+}
