@@ -94,6 +94,7 @@ fn app(identity: MockIdentityStore, boards: MockBoardStore, ready: Result<(), St
         notifications: Arc::new(notifications),
         readiness: Arc::new(FixedReadiness(ready)),
         settings: Arc::new(HttpSettings::for_public_url("http://127.0.0.1:8080")),
+        metrics: Arc::new(String::new),
     })
 }
 

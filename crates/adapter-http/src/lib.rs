@@ -8,6 +8,7 @@ mod error_map;
 mod extract;
 #[cfg(test)]
 mod handler_tests;
+mod metrics;
 mod middleware;
 mod openapi;
 mod pagination;
@@ -17,6 +18,7 @@ mod state;
 
 pub use auth::{Auth, CSRF_HEADER};
 pub use error::{ApiError, FieldError, Problem};
+pub use metrics::{HTTP_REQUEST_DURATION_SECONDS, HTTP_REQUESTS_TOTAL, MetricsRender};
 pub use openapi::openapi;
 pub use router::router;
 pub use state::{AppState, HttpSettings, Readiness};

@@ -16,6 +16,7 @@ use utoipa::{Modify as _, OpenApi as _};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_swagger_ui::SwaggerUi;
 
+use crate::metrics;
 use crate::middleware::{REQUEST_ID, RequestId, not_found, problems, request_id};
 use crate::openapi::{ApiDoc, CommonProblems};
 use crate::routes;
@@ -36,7 +37,9 @@ pub(crate) fn api_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
 /// The application: API, OpenAPI document, docs page, health, and the middleware stack.
 ///
 /// Layers, innermost first: body limit, timeout, CORS, security headers, panic catcher, problem
-/// rendering (which must see every error, including panics and timeouts), tracing, request id.
+/// rendering (which must see every error, including panics and timeouts), HTTP metrics (which
+/// see the final status), tracing, request id. `GET /metrics` is outside `/api/v1` and outside
+/// the OpenAPI document, like `/docs`.
 pub fn router(state: AppState) -> Router {
     let settings = state.settings.clone();
     let (api, doc) = api_router();
@@ -50,7 +53,8 @@ pub fn router(state: AppState) -> Router {
         ),
     );
     let hsts = settings.secure_cookies.then(|| HeaderValue::from_static("max-age=31536000; includeSubDomains"));
-    api.with_state(state)
+    api.route("/metrics", axum::routing::get(metrics::render))
+        .with_state(state)
         .merge(docs)
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(settings.body_limit))
@@ -68,6 +72,7 @@ pub fn router(state: AppState) -> Router {
         }))
         .layer(CatchPanicLayer::new())
         .layer(middleware::from_fn(problems))
+        .layer(middleware::from_fn(metrics::track))
         .layer(trace_layer())
         .layer(middleware::from_fn(request_id))
 }

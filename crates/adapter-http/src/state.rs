@@ -80,6 +80,8 @@ pub struct AppState {
     pub readiness: Arc<dyn Readiness>,
     /// HTTP settings.
     pub settings: Arc<HttpSettings>,
+    /// Renders the process's metrics for `GET /metrics` (the exporter lives in the app).
+    pub metrics: crate::MetricsRender,
 }
 
 impl std::fmt::Debug for AppState {

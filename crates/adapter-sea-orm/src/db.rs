@@ -52,6 +52,24 @@ impl Db {
         &self.conn
     }
 
+    /// The pool's connections: `(open, idle)`, for the pool-usage metrics. `None` for a
+    /// connection that is not a pool (mocks).
+    #[allow(clippy::match_wildcard_for_single_variants)] // the variants vary with sea-orm features
+    pub fn pool_usage(&self) -> Option<(u32, u32)> {
+        let idle = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+        match &self.conn {
+            DatabaseConnection::SqlxPostgresPoolConnection(_) => {
+                let pool = self.conn.get_postgres_connection_pool();
+                Some((pool.size(), idle(pool.num_idle())))
+            }
+            DatabaseConnection::SqlxSqlitePoolConnection(_) => {
+                let pool = self.conn.get_sqlite_connection_pool();
+                Some((pool.size(), idle(pool.num_idle())))
+            }
+            _ => None,
+        }
+    }
+
     /// `SELECT 1`, for readiness checks.
     pub async fn ping(&self) -> anyhow::Result<()> {
         let backend = self.conn.get_database_backend();

@@ -4,6 +4,7 @@
 
 pub mod cli;
 pub mod config;
+mod metrics;
 mod readiness;
 pub mod telemetry;
 mod wiring;

@@ -92,7 +92,7 @@ impl Services {
         let reminder_store = Arc::new(SeaReminderStore::new(db.clone()));
         let reminders =
             ReminderService::new(reminder_store.clone(), reminder_store.clone(), clock.clone(), ids.clone());
-        let notifications = NotificationService::new(reminder_store.clone(), clock.clone());
+        let notifications = NotificationService::new(reminder_store.clone(), clock.clone()).with_ids(ids.clone());
         let scheduler = Scheduler::new(reminder_store, clock, ids, config.reminders.batch_size);
         let audit = AuditService::new(Arc::new(SeaAuditLog::new(db.clone())));
         Self {
@@ -124,6 +124,7 @@ impl Services {
             notifications: self.notifications.clone(),
             readiness,
             settings: Arc::new(settings),
+            metrics: crate::metrics::render(self.db.clone()),
         })
     }
 }

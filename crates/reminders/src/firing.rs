@@ -29,6 +29,20 @@ pub struct Scheduler {
     batch_size: u64,
 }
 
+/// What one tick did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TickReport {
+    /// For each occurrence fired, how long after its due time it fired.
+    pub lateness: Vec<chrono::Duration>,
+}
+
+impl TickReport {
+    /// How many occurrences fired.
+    pub fn fired(&self) -> usize {
+        self.lateness.len()
+    }
+}
+
 impl Scheduler {
     /// A scheduler claiming up to `batch_size` reminders (and firing at most that many
     /// occurrences) per tick.
@@ -46,16 +60,24 @@ impl Scheduler {
     ///
     /// # Errors
     /// A store failure; nothing of the tick is then kept, and the next tick tries again.
-    #[tracing::instrument(skip_all, err(level = "warn"))]
     pub async fn tick(&self) -> Result<usize, ReminderError> {
+        Ok(self.tick_report().await?.fired())
+    }
+
+    /// Fires what is due now; reports each firing's lateness (fire time minus due time).
+    ///
+    /// # Errors
+    /// A store failure; nothing of the tick is then kept, and the next tick tries again.
+    #[tracing::instrument(skip_all, err(level = "warn"))]
+    pub async fn tick_report(&self) -> Result<TickReport, ReminderError> {
         let now = self.clock.now();
         let tx = self.store.begin_firing().await?;
         let claimed = tx.claim_due(now, self.batch_size).await?;
         if claimed.is_empty() {
-            return Ok(0);
+            return Ok(TickReport::default());
         }
         let mut budget = self.batch_size;
-        let mut fired = 0;
+        let mut report = TickReport::default();
         for original in claimed {
             let mut reminder = original.clone();
             while budget > 0
@@ -63,7 +85,7 @@ impl Scheduler {
             {
                 budget -= 1;
                 if tx.insert_occurrence(&occurrence, now).await? {
-                    fired += 1;
+                    report.lateness.push(now - occurrence.due_at);
                     if occurrence.late {
                         tracing::info!(
                             reminder_id = %reminder.id,
@@ -108,7 +130,7 @@ impl Scheduler {
             }
         }
         tx.commit().await?;
-        Ok(fired)
+        Ok(report)
     }
 }
 

@@ -41,18 +41,19 @@ pub mod scheduler;
 mod service;
 
 pub use error::ReminderError;
-pub use firing::Scheduler;
+pub use firing::{Scheduler, TickReport};
 pub use model::{
     NewReminder, Notification, Reminder, ReminderBody, ReminderChanges, ReminderFilter, ReminderStatus, ReminderTitle,
     Target, Timezone,
 };
 pub use notifications::NotificationService;
-pub use ports::{FiringStore, FiringTx, NotificationStore, ReminderStore, ReminderTx, TargetAccess};
+pub use ports::{FiringStore, FiringTx, NotificationStore, NotificationTx, ReminderStore, ReminderTx, TargetAccess};
 pub use recurrence::{Recurrence, RecurrenceError, Schedule};
 pub use scheduler::{Occurrence, after_firing, due_occurrence};
 pub use service::ReminderService;
 
 #[cfg(feature = "mocks")]
 pub use ports::{
-    MockFiringStore, MockFiringTx, MockNotificationStore, MockReminderStore, MockReminderTx, MockTargetAccess,
+    MockFiringStore, MockFiringTx, MockNotificationStore, MockNotificationTx, MockReminderStore, MockReminderTx,
+    MockTargetAccess,
 };

@@ -4,7 +4,8 @@
 //! open a [`ReminderTx`], the unit of work every write goes through (the change and its domain
 //! event commit together or not at all). [`TargetAccess`] answers whether a user may see a card
 //! or a note, without reminders depending on board or notes. [`FiringStore`] and [`FiringTx`]
-//! are the scheduler's units of work; [`NotificationStore`] holds users' notification feeds.
+//! are the scheduler's units of work; [`NotificationStore`] holds users' notification feeds, and
+//! [`NotificationTx`] is the unit of work that marks them read.
 
 use chrono::{DateTime, Utc};
 use kernel::{DomainEvent, NotificationId, Page, PageRequest, ReminderId, RepoError, UserId, Version};
@@ -179,16 +180,47 @@ pub trait NotificationStore: Send + Sync {
     /// `RepoError::Unavailable` or `Unexpected`.
     async fn unread_count(&self, owner: UserId) -> Result<u64, RepoError>;
 
+    /// Opens a unit of work on the feed. Dropping it without [`NotificationTx::commit`] rolls
+    /// everything back.
+    ///
+    /// # Errors
+    /// `RepoError::Unavailable` when no connection could be had.
+    async fn begin_notifications(&self) -> Result<Box<dyn NotificationTx>, RepoError>;
+}
+
+/// A unit of work on a notification feed, bound to one open transaction: the change, then
+/// exactly one [`NotificationTx::record`] and one [`NotificationTx::commit`] when something
+/// changed.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait::async_trait]
+pub trait NotificationTx: Send + Sync {
     /// Marks `owner`'s notification `id` read at `at` (a read one keeps its first `read_at`)
-    /// and returns it.
+    /// and returns it, with whether this call changed it (`false`: it was read already).
     ///
     /// # Errors
     /// `RepoError::NotFound` when `owner` has no such notification.
-    async fn mark_read(&self, owner: UserId, id: NotificationId, at: DateTime<Utc>) -> Result<Notification, RepoError>;
+    async fn mark_read(
+        &self,
+        owner: UserId,
+        id: NotificationId,
+        at: DateTime<Utc>,
+    ) -> Result<(Notification, bool), RepoError>;
 
     /// Marks every unread notification of `owner` read at `at`; returns how many changed.
     ///
     /// # Errors
     /// `RepoError::Unavailable` or `Unexpected`.
     async fn mark_all_read(&self, owner: UserId, at: DateTime<Utc>) -> Result<u64, RepoError>;
+
+    /// Appends the change's domain event (audit record and outbox row) in this transaction.
+    ///
+    /// # Errors
+    /// `RepoError::Unavailable` or `Unexpected`; the unit of work must then be abandoned.
+    async fn record(&self, event: &DomainEvent) -> Result<(), RepoError>;
+
+    /// Makes every write of the unit of work durable, atomically.
+    ///
+    /// # Errors
+    /// `RepoError::Conflict` or `Unavailable` (the outcome is then unknown).
+    async fn commit(self: Box<Self>) -> Result<(), RepoError>;
 }

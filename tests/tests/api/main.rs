@@ -13,6 +13,7 @@ mod columns;
 mod conventions;
 mod coverage;
 mod labels_and_comments;
+mod metrics;
 mod notes;
 mod notifications;
 mod reminders;

@@ -251,3 +251,35 @@ async fn lists_filter_by_status_and_next_firing_and_page() {
         ann.get("/api/v1/reminders?cursor=bogus").await.expect_problem(400, "INVALID_CURSOR");
     }
 }
+
+#[tokio::test]
+async fn a_reminder_is_cancelled_with_etags_and_only_by_its_owner() {
+    for app in TestApp::each_backend().await {
+        let ann = app.user("ann@x.io", false).await;
+        let bob = app.user("bob@x.io", false).await;
+        let at = in_a_day();
+        let created = reminder(&ann, &json!({"title": "Call Bob", "remind_at": at, "timezone": "UTC"})).await;
+        let cancel = format!("{}/cancel", path_of(&created));
+
+        bob.post(&cancel, &json!({})).await.expect_problem(404, "NOT_FOUND");
+        if_match(&ann, Method::POST, &cancel, None, "\"7\"").await.expect_problem(412, "VERSION_MISMATCH");
+        let reader = with_token(&ann, &["reminders:read"]).await;
+        reader.post(&cancel, &json!({})).await.expect_problem(403, "INSUFFICIENT_SCOPE");
+
+        let cancelled = if_match(&ann, Method::POST, &cancel, None, "\"1\"").await.expect(200);
+        assert_eq!((cancelled.body["status"].as_str(), etag_of(&cancelled).as_str()), (Some("cancelled"), "\"2\""));
+        assert!(cancelled.body["next_fire_at"].is_null());
+        assert_eq!(ann.get(&path_of(&created)).await.expect(200).body, cancelled.body);
+        // Cancelling again changes nothing; a cancelled reminder cannot be completed.
+        let again = ann.post(&cancel, &json!({})).await.expect(200);
+        assert_eq!(again.body, cancelled.body);
+        ann.post(&format!("{}/complete", path_of(&created)), &json!({}))
+            .await
+            .expect_problem(409, "REMINDER_NOT_SCHEDULED");
+
+        // A completed reminder cannot be cancelled.
+        let done = reminder(&ann, &json!({"title": "Done", "remind_at": at, "timezone": "UTC"})).await;
+        ann.post(&format!("{}/complete", path_of(&done)), &json!({})).await.expect(200);
+        ann.post(&format!("{}/cancel", path_of(&done)), &json!({})).await.expect_problem(409, "REMINDER_NOT_SCHEDULED");
+    }
+}

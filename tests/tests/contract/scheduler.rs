@@ -129,11 +129,22 @@ async fn each_due_occurrence_fires_exactly_once_and_daily_ones_again_at_the_same
         let read = fx.notifications.mark_read(ann, first).await.unwrap();
         assert_eq!(read.read_at, Some(fx.clock_now()));
         assert_eq!(fx.notifications.unread_count(ann).await.unwrap(), 10);
+        // Marking read is audited with the change; marking it read again records nothing.
+        let read_events = "audit_events WHERE action = 'notification.read' AND resource_type = 'notification'";
+        assert_eq!(count(&fx.db, read_events).await, 1, "{:?}", fx.db.backend);
+        assert_eq!(count(&fx.db, "outbox_events WHERE event_type = 'notification.read'").await, 1);
+        fx.clock.advance(Duration::minutes(1));
+        let again = fx.notifications.mark_read(ann, first).await.unwrap();
+        assert_eq!(again.read_at, read.read_at, "a read notification keeps its first read_at");
+        assert_eq!(count(&fx.db, "audit_events WHERE action = 'notification.read'").await, 1);
         let unread = fx.notifications.list(ann, Some(true), PageRequest::new(Some(4), None)).await.unwrap();
         assert_eq!(unread.items.len(), 4);
         assert!(unread.next_cursor.is_some() && unread.items.iter().all(|n| n.read_at.is_none()));
         assert_eq!(fx.notifications.mark_all_read(ann).await.unwrap(), 10);
         assert_eq!(fx.notifications.unread_count(ann).await.unwrap(), 0);
+        assert_eq!(count(&fx.db, "audit_events WHERE action = 'notification.read_all'").await, 1);
+        assert_eq!(fx.notifications.mark_all_read(ann).await.unwrap(), 0);
+        assert_eq!(count(&fx.db, "audit_events WHERE action = 'notification.read_all'").await, 1, "nothing changed");
         assert_eq!(fx.notifications.unread_count(bob).await.unwrap(), 11);
         let unknown = NotificationId::from_uuid(Uuid::now_v7());
         assert!(matches!(fx.notifications.mark_read(ann, unknown).await, Err(ReminderError::NotFound)));

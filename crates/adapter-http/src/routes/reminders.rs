@@ -1,5 +1,5 @@
-//! Reminders: create, list, read, change, delete, complete and snooze. Reminders are personal:
-//! another user's reminder is a 404, whoever asks.
+//! Reminders: create, list, read, change, delete, complete, cancel and snooze. Reminders are
+//! personal: another user's reminder is a 404, whoever asks.
 //!
 //! `recurrence` is an RRULE value without its `RRULE:` prefix (`FREQ=WEEKLY;BYDAY=MO,WE`),
 //! `timezone` an IANA name; a rule or zone the domain refuses is a 422 naming the field. A
@@ -36,6 +36,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_reminders, create_reminder))
         .routes(routes!(get_reminder, update_reminder, delete_reminder))
         .routes(routes!(complete_reminder))
+        .routes(routes!(cancel_reminder))
         .routes(routes!(snooze_reminder))
 }
 
@@ -412,6 +413,29 @@ async fn complete_reminder(
 ) -> Result<Response, ApiError> {
     let caller = auth.require(Scope::RemindersWrite)?;
     let reminder = s.reminders.complete(caller, ReminderId::from_uuid(id), expected).await?;
+    Ok(reminder_response(StatusCode::OK, &reminder))
+}
+
+/// Call a reminder off: it never fires again. Cancelling a cancelled reminder changes nothing; a
+/// completed one is a 409 `REMINDER_NOT_SCHEDULED`.
+#[utoipa::path(post, path = "/reminders/{reminder_id}/cancel", tag = "reminders",
+    params(("reminder_id" = Uuid, Path, description = "The reminder's id"),
+           ("If-Match" = Option<String>, Header, description = "The ETag last read")),
+    security(("session" = []), ("bearer" = ["reminders:write"])),
+    responses(
+        (status = 200, description = "Cancelled", body = ReminderOut, headers(("ETag" = String))),
+        (status = 400, response = crate::openapi::BadRequest),
+        (status = 403, response = Forbidden), (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 412, response = PreconditionFailed)))]
+async fn cancel_reminder(
+    State(s): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<Uuid>,
+    IfMatch(expected): IfMatch,
+) -> Result<Response, ApiError> {
+    let caller = auth.require(Scope::RemindersWrite)?;
+    let reminder = s.reminders.cancel(caller, ReminderId::from_uuid(id), expected).await?;
     Ok(reminder_response(StatusCode::OK, &reminder))
 }
 

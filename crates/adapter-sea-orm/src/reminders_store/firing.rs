@@ -121,13 +121,14 @@ pub(super) async fn unread_count<C: ConnectionTrait>(conn: &C, owner: UserId) ->
         .repo()
 }
 
+/// Marks `owner`'s notification read; also whether this call changed it.
 pub(super) async fn mark_read<C: ConnectionTrait>(
     conn: &C,
     owner: UserId,
     id: NotificationId,
     at: DateTime<Utc>,
-) -> Result<Notification, RepoError> {
-    notification::Entity::update_many()
+) -> Result<(Notification, bool), RepoError> {
+    let result = notification::Entity::update_many()
         .col_expr(notification::Column::ReadAt, Expr::value(at))
         .filter(notification::Column::Id.eq(id.as_uuid()))
         .filter(notification::Column::UserId.eq(owner.as_uuid()))
@@ -141,7 +142,7 @@ pub(super) async fn mark_read<C: ConnectionTrait>(
         .await
         .repo()?
         .ok_or(RepoError::NotFound)?;
-    Ok(notification_from_row(row))
+    Ok((notification_from_row(row), result.rows_affected > 0))
 }
 
 pub(super) async fn mark_all_read<C: ConnectionTrait>(

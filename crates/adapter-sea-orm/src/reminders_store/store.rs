@@ -6,8 +6,8 @@ use chrono::{DateTime, Utc};
 use kernel::{DomainEvent, NotificationId, Page, PageRequest, ReminderId, RepoError, UserId, Version};
 use reminders::scheduler::Occurrence;
 use reminders::{
-    FiringStore, FiringTx, Notification, NotificationStore, Reminder, ReminderFilter, ReminderStore, ReminderTx,
-    Target, TargetAccess,
+    FiringStore, FiringTx, Notification, NotificationStore, NotificationTx, Reminder, ReminderFilter, ReminderStore,
+    ReminderTx, Target, TargetAccess,
 };
 use sea_orm::{DatabaseTransaction, TransactionTrait as _};
 
@@ -139,11 +139,32 @@ impl NotificationStore for SeaReminderStore {
         firing::unread_count(self.db.conn(), owner).await
     }
 
-    async fn mark_read(&self, owner: UserId, id: NotificationId, at: DateTime<Utc>) -> Result<Notification, RepoError> {
-        firing::mark_read(self.db.conn(), owner, id, at).await
+    async fn begin_notifications(&self) -> Result<Box<dyn NotificationTx>, RepoError> {
+        let txn = self.db.conn().begin().await.repo()?;
+        Ok(Box::new(SeaReminderTx { txn }))
+    }
+}
+
+#[async_trait::async_trait]
+impl NotificationTx for SeaReminderTx {
+    async fn mark_read(
+        &self,
+        owner: UserId,
+        id: NotificationId,
+        at: DateTime<Utc>,
+    ) -> Result<(Notification, bool), RepoError> {
+        firing::mark_read(&self.txn, owner, id, at).await
     }
 
     async fn mark_all_read(&self, owner: UserId, at: DateTime<Utc>) -> Result<u64, RepoError> {
-        firing::mark_all_read(self.db.conn(), owner, at).await
+        firing::mark_all_read(&self.txn, owner, at).await
+    }
+
+    async fn record(&self, event: &DomainEvent) -> Result<(), RepoError> {
+        crate::events::record(&self.txn, event).await
+    }
+
+    async fn commit(self: Box<Self>) -> Result<(), RepoError> {
+        self.txn.commit().await.repo()
     }
 }

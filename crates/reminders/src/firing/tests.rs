@@ -123,7 +123,11 @@ async fn missed_occurrences_after_downtime_each_fire_once_marked_late() {
     let written = Arc::new(Mutex::new(Written::default()));
     let r = reminder(Some("FREQ=DAILY"), "2025-03-28T08:00:00Z");
     let s = scheduler(store(vec![r.clone()], vec![], &written), utc("2025-03-30T12:00:00Z"));
-    assert_eq!(s.tick().await.unwrap(), 3);
+    let report = s.tick_report().await.unwrap();
+    assert_eq!(report.fired(), 3);
+    // Lateness is fire time minus due time: noon on the 30th against each day's 09:00 local.
+    let hours: Vec<i64> = report.lateness.iter().map(chrono::Duration::num_hours).collect();
+    assert_eq!(hours, [52, 28, 5]);
     let w = written.lock().unwrap();
     let due: Vec<_> = w.notifications.iter().map(|n| n.due_at).collect();
     // 09:00 in Berlin each day, across the switch to summer time on the 30th.
