@@ -2,7 +2,10 @@
 
 use adapter_redis::RedisPool;
 use adapter_sea_orm::Db;
-use sea_orm::{ConnectionTrait as _, Database};
+use adapter_sea_orm::SeaIdentityStore;
+use identity::{DisplayName, Email, IdentityStore as _, Role, User, UserStatus};
+use kernel::{Clock as _, SystemClock, UserId, Version};
+use sea_orm::{ConnectionTrait as _, Database, Statement};
 use sea_orm_migration::MigratorTrait as _;
 use std::time::Duration;
 
@@ -36,6 +39,41 @@ impl std::fmt::Debug for TestDb {
 }
 
 impl TestDb {
+    /// `SELECT COUNT(*) FROM {from}`: a table, optionally followed by a `WHERE` clause the
+    /// test writes itself.
+    pub async fn count(&self, from: &str) -> i64 {
+        let conn = self.db.conn();
+        let sql = format!("SELECT COUNT(*) AS n FROM {from}");
+        let row = conn.query_one(Statement::from_string(conn.get_database_backend(), sql)).await.unwrap().unwrap();
+        row.try_get::<i64>("", "n").unwrap()
+    }
+
+    /// Inserts `n` active members with unique emails, in one transaction.
+    pub async fn insert_users(&self, n: usize) -> Vec<UserId> {
+        let store = SeaIdentityStore::new(self.db.clone());
+        let tx = store.begin().await.unwrap();
+        let now = SystemClock.now();
+        let mut ids = Vec::with_capacity(n);
+        for _ in 0..n {
+            let id = UserId::from_uuid(uuid::Uuid::now_v7());
+            let user = User {
+                id,
+                email: Email::parse(&format!("{}@x.io", id.as_uuid().simple())).unwrap(),
+                display_name: DisplayName::parse("Someone").unwrap(),
+                role: Role::Member,
+                status: UserStatus::Active,
+                password_hash: None,
+                version: Version::FIRST,
+                created_at: now,
+                updated_at: now,
+            };
+            tx.insert_user(&user).await.unwrap();
+            ids.push(id);
+        }
+        tx.commit().await.unwrap();
+        ids
+    }
+
     /// A fresh database on `backend`, or `None` when that backend is not configured (outside
     /// CI only).
     pub async fn new(backend: Backend) -> Option<Self> {

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use adapter_sea_orm::{SeaBoardStore, SeaIdentityStore};
+use adapter_sea_orm::SeaBoardStore;
 use board::{
     Board, BoardError, BoardName, BoardRole, BoardService, BoardStore as _, Card, CardFilter, CardMove, CardTitle,
     Color, Column, ColumnName, Comment, CommentBody, Description, Label, LabelName, Member, NewBoard, NewCard,
@@ -12,47 +12,14 @@ use board::{
 };
 use chrono::{DateTime, Duration, Utc};
 use corkboard_tests::{TestDb, databases};
-use identity::{DisplayName, Email, IdentityStore as _, Role, User, UserStatus};
 use kernel::{
     Actor, BoardId, Caller, CardId, Changes, Clock as _, ColumnId, CommentId, DomainEvent, LabelId, PageRequest,
     RepoError, RequestMeta, SystemClock, UserId, UuidV7, Version,
 };
-use sea_orm::{ConnectionTrait as _, Statement};
 use uuid::Uuid;
 
 fn now() -> DateTime<Utc> {
     SystemClock.now()
-}
-
-async fn count(db: &TestDb, table: &str) -> i64 {
-    let backend = db.db.conn().get_database_backend();
-    let sql = format!("SELECT COUNT(*) AS n FROM {table}");
-    let row = db.db.conn().query_one(Statement::from_string(backend, sql)).await.unwrap().unwrap();
-    row.try_get::<i64>("", "n").unwrap()
-}
-
-async fn users(db: &TestDb, n: usize) -> Vec<UserId> {
-    let identity = SeaIdentityStore::new(db.db.clone());
-    let tx = identity.begin().await.unwrap();
-    let mut ids = Vec::new();
-    for _ in 0..n {
-        let id = UserId::from_uuid(Uuid::now_v7());
-        let user = User {
-            id,
-            email: Email::parse(&format!("{}@x.io", id.as_uuid().simple())).unwrap(),
-            display_name: DisplayName::parse("Someone").unwrap(),
-            role: Role::Member,
-            status: UserStatus::Active,
-            password_hash: None,
-            version: Version::FIRST,
-            created_at: now(),
-            updated_at: now(),
-        };
-        tx.insert_user(&user).await.unwrap();
-        ids.push(id);
-    }
-    tx.commit().await.unwrap();
-    ids
 }
 
 fn rank(s: &str) -> Rank {
@@ -136,7 +103,7 @@ struct Seed {
 }
 
 async fn seed(db: &TestDb) -> Seed {
-    let [owner, editor] = users(db, 2).await.try_into().unwrap();
+    let [owner, editor] = db.insert_users(2).await.try_into().unwrap();
     let board = new_board(owner);
     let (todo, doing) = (column(board.id, "V", None), column(board.id, "U", Some(5)));
     let labels = [label(board.id, "bug"), label(board.id, "ux")];
@@ -305,7 +272,7 @@ async fn deleting_a_board_deletes_everything_on_it() {
             ("card_comments", 0),
         ];
         for (table, left) in tables {
-            assert_eq!(count(&db, table).await, left, "{:?}: {table} keeps only the other board's rows", db.backend);
+            assert_eq!(db.count(table).await, left, "{:?}: {table} keeps only the other board's rows", db.backend);
         }
         assert!(matches!(store.get_board_view(s.board.id).await, Err(RepoError::NotFound)));
         assert!(store.get_board_view(other.board.id).await.is_ok());
@@ -332,7 +299,7 @@ async fn labels_and_memberships_take_their_links_with_them() {
 async fn an_assignee_who_is_not_a_member_is_refused_by_the_database() {
     for db in databases().await {
         let s = seed(&db).await;
-        let [stranger] = users(&db, 1).await.try_into().unwrap();
+        let [stranger] = db.insert_users(1).await.try_into().unwrap();
         let store = SeaBoardStore::new(db.db.clone());
         let tx = store.begin().await.unwrap();
         let refused = tx.set_card_assignees(s.board.id, s.cards[1].id, vec![stranger]).await;
@@ -343,7 +310,7 @@ async fn an_assignee_who_is_not_a_member_is_refused_by_the_database() {
 #[tokio::test]
 async fn a_unit_of_work_dropped_without_commit_leaves_neither_change_nor_event() {
     for db in databases().await {
-        let [owner] = users(&db, 1).await.try_into().unwrap();
+        let [owner] = db.insert_users(1).await.try_into().unwrap();
         let store = SeaBoardStore::new(db.db.clone());
         let board = new_board(owner);
         let tx = store.begin().await.unwrap();
@@ -361,17 +328,17 @@ async fn a_unit_of_work_dropped_without_commit_leaves_neither_change_nor_event()
         };
         tx.record(&event).await.unwrap();
         drop(tx);
-        assert_eq!(count(&db, "boards").await, 0, "{:?}", db.backend);
-        assert_eq!(count(&db, "audit_events").await, 0, "{:?}", db.backend);
-        assert_eq!(count(&db, "outbox_events").await, 0, "{:?}", db.backend);
+        assert_eq!(db.count("boards").await, 0, "{:?}", db.backend);
+        assert_eq!(db.count("audit_events").await, 0, "{:?}", db.backend);
+        assert_eq!(db.count("outbox_events").await, 0, "{:?}", db.backend);
 
         let tx = store.begin().await.unwrap();
         tx.insert_board(&board).await.unwrap();
         tx.record(&event).await.unwrap();
         tx.commit().await.unwrap();
-        assert_eq!(count(&db, "boards").await, 1, "{:?}", db.backend);
-        assert_eq!(count(&db, "audit_events").await, 1, "{:?}", db.backend);
-        assert_eq!(count(&db, "outbox_events").await, 1, "{:?}", db.backend);
+        assert_eq!(db.count("boards").await, 1, "{:?}", db.backend);
+        assert_eq!(db.count("audit_events").await, 1, "{:?}", db.backend);
+        assert_eq!(db.count("outbox_events").await, 1, "{:?}", db.backend);
     }
 }
 
@@ -403,7 +370,7 @@ async fn neighbour_ranks_compare_byte_wise_and_skip_the_moving_item() {
 #[tokio::test]
 async fn the_user_directory_knows_who_exists() {
     for db in databases().await {
-        let [someone] = users(&db, 1).await.try_into().unwrap();
+        let [someone] = db.insert_users(1).await.try_into().unwrap();
         let store = SeaBoardStore::new(db.db.clone());
         assert!(store.user_exists(someone).await.unwrap());
         assert!(!store.user_exists(UserId::from_uuid(Uuid::now_v7())).await.unwrap(), "{:?}", db.backend);
@@ -429,7 +396,7 @@ fn new_card(column_id: ColumnId, title: &str) -> NewCard {
 #[tokio::test]
 async fn the_service_enforces_wip_limits_and_records_one_event_per_change() {
     for db in databases().await {
-        let [owner] = users(&db, 1).await.try_into().unwrap();
+        let [owner] = db.insert_users(1).await.try_into().unwrap();
         let me = Caller::user(owner, false);
         let svc = service(&db);
         let board = svc
@@ -464,15 +431,15 @@ async fn the_service_enforces_wip_limits_and_records_one_event_per_change() {
         assert_eq!(view.columns.iter().map(|c| c.id).collect::<Vec<_>>(), [doing.id, todo.id]);
         assert_eq!(view.cards.iter().map(|c| c.id).collect::<Vec<_>>(), [first.id, second.id], "{:?}", db.backend);
         // board, two columns, two cards, one move; refused changes leave no trace.
-        assert_eq!(count(&db, "audit_events").await, 6, "{:?}", db.backend);
-        assert_eq!(count(&db, "outbox_events").await, 6, "{:?}", db.backend);
+        assert_eq!(db.count("audit_events").await, 6, "{:?}", db.backend);
+        assert_eq!(db.count("outbox_events").await, 6, "{:?}", db.backend);
     }
 }
 
 #[tokio::test]
 async fn repeated_moves_into_one_gap_rebalance_the_column_invisibly() {
     for db in databases().await {
-        let [owner] = users(&db, 1).await.try_into().unwrap();
+        let [owner] = db.insert_users(1).await.try_into().unwrap();
         let me = Caller::user(owner, false);
         let svc = service(&db);
         let board = svc
@@ -507,7 +474,7 @@ async fn repeated_moves_into_one_gap_rebalance_the_column_invisibly() {
 #[tokio::test]
 async fn membership_rules_hold_on_the_real_store() {
     for db in databases().await {
-        let [owner, friend] = users(&db, 2).await.try_into().unwrap();
+        let [owner, friend] = db.insert_users(2).await.try_into().unwrap();
         let (me, them) = (Caller::user(owner, false), Caller::user(friend, false));
         let svc = service(&db);
         let board = svc

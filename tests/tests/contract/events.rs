@@ -11,18 +11,6 @@ use identity::{
 use kernel::{Caller, DomainEvent, Page, PageRequest, RepoError, SystemClock, TokenId, UserId, UuidV7, Version};
 use sea_orm::{ConnectionTrait as _, Statement};
 
-async fn count(db: &TestDb, table: &str) -> i64 {
-    let backend = db.db.conn().get_database_backend();
-    let row = db
-        .db
-        .conn()
-        .query_one(Statement::from_string(backend, format!("SELECT COUNT(*) AS n FROM {table}")))
-        .await
-        .unwrap()
-        .unwrap();
-    row.try_get::<i64>("", "n").unwrap()
-}
-
 /// A store whose units of work fail when asked to record an event — after the change was
 /// written in the same transaction.
 struct FailingRecorder(SeaIdentityStore);
@@ -108,15 +96,15 @@ async fn a_failure_after_the_change_rolls_back_both_the_change_and_its_event() {
         let failing = service(&db, Arc::new(FailingRecorder(SeaIdentityStore::new(db.db.clone()))));
         let result = failing.create_user(&admin, new_user("lost@x.io")).await;
         assert!(matches!(result, Err(IdentityError::Unavailable(_))), "{:?}: {result:?}", db.backend);
-        assert_eq!(count(&db, "users").await, 0, "{:?}: the change rolled back", db.backend);
-        assert_eq!(count(&db, "audit_events").await, 0, "{:?}", db.backend);
-        assert_eq!(count(&db, "outbox_events").await, 0, "{:?}", db.backend);
+        assert_eq!(db.count("users").await, 0, "{:?}: the change rolled back", db.backend);
+        assert_eq!(db.count("audit_events").await, 0, "{:?}", db.backend);
+        assert_eq!(db.count("outbox_events").await, 0, "{:?}", db.backend);
 
         let working = service(&db, Arc::new(SeaIdentityStore::new(db.db.clone())));
         working.create_user(&admin, new_user("kept@x.io")).await.unwrap();
-        assert_eq!(count(&db, "users").await, 1, "{:?}", db.backend);
-        assert_eq!(count(&db, "audit_events").await, 1, "{:?}: the change has its event", db.backend);
-        assert_eq!(count(&db, "outbox_events").await, 1, "{:?}", db.backend);
+        assert_eq!(db.count("users").await, 1, "{:?}", db.backend);
+        assert_eq!(db.count("audit_events").await, 1, "{:?}: the change has its event", db.backend);
+        assert_eq!(db.count("outbox_events").await, 1, "{:?}", db.backend);
     }
 }
 
@@ -127,14 +115,14 @@ async fn a_unit_of_work_dropped_without_commit_leaves_nothing() {
         let svc = service(&db, Arc::new(SeaIdentityStore::new(db.db.clone())));
         let admin = Caller::user(UserId::from_uuid(uuid::Uuid::now_v7()), true);
         let user = svc.create_user(&admin, new_user("a@x.io")).await.unwrap();
-        let before = count(&db, "audit_events").await;
+        let before = db.count("audit_events").await;
         let tx = store.begin().await.unwrap();
         let mut changed = user.clone();
         changed.version = Version::new(2);
         tx.update_user(&changed, Version::FIRST).await.unwrap();
         drop(tx);
         assert_eq!(store.get_user(user.id).await.unwrap().version, Version::FIRST, "{:?}", db.backend);
-        assert_eq!(count(&db, "audit_events").await, before);
+        assert_eq!(db.count("audit_events").await, before);
     }
 }
 

@@ -6,57 +6,28 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use adapter_sea_orm::{SeaBoardStore, SeaIdentityStore, SeaNoteStore};
+use adapter_sea_orm::{SeaBoardStore, SeaNoteStore};
 use board::{
     BoardName, BoardRole, BoardService, CardTitle, ColumnName, Description, NewBoard, NewCard, NewColumn, NewMember,
 };
 use chrono::{DateTime, Utc};
 use corkboard_tests::{TestDb, databases};
-use identity::{DisplayName, Email, IdentityStore as _, Role, User, UserStatus};
 use kernel::{
-    Actor, BoardId, Caller, CardId, Changes, Clock as _, DomainEvent, RepoError, RequestMeta, SystemClock, UserId,
-    UuidV7, Version,
+    Actor, BoardId, Caller, CardId, Changes, Clock as _, DomainEvent, RepoError, RequestMeta, SystemClock, UuidV7,
+    Version,
 };
 use notes::{
     BoardAccess as _, NewNote, Note, NoteBody, NoteChanges, NoteCursor, NoteError, NoteFilter, NoteRole, NoteService,
     NoteStore as _, NoteTitle, SearchText, Tag, Tags,
 };
-use sea_orm::{ConnectionTrait as _, Statement};
 use uuid::Uuid;
 
 fn now() -> DateTime<Utc> {
     SystemClock.now()
 }
 
-async fn count(db: &TestDb, table: &str) -> i64 {
-    let backend = db.db.conn().get_database_backend();
-    let sql = format!("SELECT COUNT(*) AS n FROM {table}");
-    let row = db.db.conn().query_one(Statement::from_string(backend, sql)).await.unwrap().unwrap();
-    row.try_get::<i64>("", "n").unwrap()
-}
-
 async fn users(db: &TestDb, n: usize) -> Vec<Caller> {
-    let identity = SeaIdentityStore::new(db.db.clone());
-    let tx = identity.begin().await.unwrap();
-    let mut callers = Vec::new();
-    for _ in 0..n {
-        let id = UserId::from_uuid(Uuid::now_v7());
-        let user = User {
-            id,
-            email: Email::parse(&format!("{}@x.io", id.as_uuid().simple())).unwrap(),
-            display_name: DisplayName::parse("Someone").unwrap(),
-            role: Role::Member,
-            status: UserStatus::Active,
-            password_hash: None,
-            version: Version::FIRST,
-            created_at: now(),
-            updated_at: now(),
-        };
-        tx.insert_user(&user).await.unwrap();
-        callers.push(Caller::user(id, false));
-    }
-    tx.commit().await.unwrap();
-    callers
+    db.insert_users(n).await.into_iter().map(|id| Caller::user(id, false)).collect()
 }
 
 struct Fixture {
@@ -285,7 +256,7 @@ async fn the_index_follows_updates_deletes_and_cascades() {
         assert_eq!(f.store.get(note.id).await.unwrap().tags.to_strings(), ["b"]);
         f.notes.delete(owner, note.id, Some(note.version)).await.unwrap();
         assert!(f.search(owner, "beta", NoteFilter::default()).await.is_empty());
-        assert_eq!(count(&f.db, "note_tags").await, 0);
+        assert_eq!(f.db.count("note_tags").await, 0);
 
         // A deleted card detaches its notes; a deleted board takes its notes along.
         let board = f.board(owner, &[]).await;
@@ -305,7 +276,7 @@ async fn the_index_follows_updates_deletes_and_cascades() {
         assert_eq!((detached.board_id, detached.card_id), (Some(board), None));
         f.boards.delete_board(owner, board, None).await.unwrap();
         assert!(matches!(f.store.get(on_card.id).await, Err(RepoError::NotFound)));
-        assert_eq!(count(&f.db, "notes").await, 0);
+        assert_eq!(f.db.count("notes").await, 0);
     }
 }
 
@@ -336,7 +307,7 @@ async fn a_unit_of_work_that_is_not_committed_leaves_no_note_and_no_event() {
     for db in databases().await {
         let f = Fixture::new(db);
         let owner = &users(&f.db, 1).await[0];
-        let (events, outbox) = (count(&f.db, "audit_events").await, count(&f.db, "outbox_events").await);
+        let (events, outbox) = (f.db.count("audit_events").await, f.db.count("outbox_events").await);
         let note = Note {
             id: kernel::NoteId::from_uuid(Uuid::now_v7()),
             owner_id: owner.user_id,
@@ -366,13 +337,13 @@ async fn a_unit_of_work_that_is_not_committed_leaves_no_note_and_no_event() {
         };
         tx.record(&event).await.unwrap();
         drop(tx);
-        assert_eq!(count(&f.db, "notes").await, 0);
-        assert_eq!(count(&f.db, "note_tags").await, 0);
-        assert_eq!((count(&f.db, "audit_events").await, count(&f.db, "outbox_events").await), (events, outbox));
+        assert_eq!(f.db.count("notes").await, 0);
+        assert_eq!(f.db.count("note_tags").await, 0);
+        assert_eq!((f.db.count("audit_events").await, f.db.count("outbox_events").await), (events, outbox));
         assert!(f.search(owner, "never searchable", NoteFilter::default()).await.is_empty());
 
         // The committed path writes exactly one event per change.
         f.note(owner, "Kept", "", &[], None).await;
-        assert_eq!(count(&f.db, "audit_events").await, events + 1);
+        assert_eq!(f.db.count("audit_events").await, events + 1);
     }
 }

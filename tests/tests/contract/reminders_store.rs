@@ -7,11 +7,10 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use adapter_sea_orm::{SeaBoardStore, SeaIdentityStore, SeaNoteStore, SeaReminderStore};
+use adapter_sea_orm::{SeaBoardStore, SeaNoteStore, SeaReminderStore};
 use board::{BoardName, BoardService, CardTitle, ColumnName, Description, NewBoard, NewCard, NewColumn};
 use chrono::{DateTime, Duration, TimeZone as _, Utc};
 use corkboard_tests::{TestDb, databases};
-use identity::{DisplayName, Email, IdentityStore as _, Role, User, UserStatus};
 use kernel::{
     Actor, BoardId, Caller, CardId, Changes, Clock as _, DomainEvent, PageRequest, ReminderId, RepoError, RequestMeta,
     SystemClock, UserId, UuidV7, Version,
@@ -21,42 +20,14 @@ use reminders::{
     NewReminder, Recurrence, Reminder, ReminderBody, ReminderError, ReminderFilter, ReminderService, ReminderStatus,
     ReminderStore as _, ReminderTitle, Target, TargetAccess as _, Timezone,
 };
-use sea_orm::{ConnectionTrait as _, Statement};
 use uuid::Uuid;
 
 fn now() -> DateTime<Utc> {
     SystemClock.now()
 }
 
-async fn count(db: &TestDb, table: &str) -> i64 {
-    let backend = db.db.conn().get_database_backend();
-    let sql = format!("SELECT COUNT(*) AS n FROM {table}");
-    let row = db.db.conn().query_one(Statement::from_string(backend, sql)).await.unwrap().unwrap();
-    row.try_get::<i64>("", "n").unwrap()
-}
-
 pub(crate) async fn users(db: &TestDb, n: usize) -> Vec<Caller> {
-    let identity = SeaIdentityStore::new(db.db.clone());
-    let tx = identity.begin().await.unwrap();
-    let mut callers = Vec::new();
-    for _ in 0..n {
-        let id = UserId::from_uuid(Uuid::now_v7());
-        let user = User {
-            id,
-            email: Email::parse(&format!("{}@x.io", id.as_uuid().simple())).unwrap(),
-            display_name: DisplayName::parse("Someone").unwrap(),
-            role: Role::Member,
-            status: UserStatus::Active,
-            password_hash: None,
-            version: Version::FIRST,
-            created_at: now(),
-            updated_at: now(),
-        };
-        tx.insert_user(&user).await.unwrap();
-        callers.push(Caller::user(id, false));
-    }
-    tx.commit().await.unwrap();
-    callers
+    db.insert_users(n).await.into_iter().map(|id| Caller::user(id, false)).collect()
 }
 
 struct Fixture {
@@ -219,7 +190,7 @@ async fn versioned_writes_refuse_stale_versions() {
         assert_eq!((stored.version, stored.snoozed_until), (Version::new(2), Some(later)));
 
         f.reminders.delete(me, reminder.id, Some(stored.version)).await.unwrap();
-        assert_eq!(count(&f.db, "reminders").await, 0);
+        assert_eq!(f.db.count("reminders").await, 0);
     }
 }
 
@@ -314,7 +285,7 @@ async fn a_unit_of_work_that_is_not_committed_leaves_no_reminder_and_no_event() 
     for db in databases().await {
         let f = Fixture::new(db);
         let owner = &users(&f.db, 1).await[0];
-        let (events, outbox) = (count(&f.db, "audit_events").await, count(&f.db, "outbox_events").await);
+        let (events, outbox) = (f.db.count("audit_events").await, f.db.count("outbox_events").await);
         let reminder = raw_reminder(owner.user_id);
         let tx = f.store.begin().await.unwrap();
         tx.insert(&reminder).await.unwrap();
@@ -331,11 +302,11 @@ async fn a_unit_of_work_that_is_not_committed_leaves_no_reminder_and_no_event() 
         };
         tx.record(&event).await.unwrap();
         drop(tx);
-        assert_eq!(count(&f.db, "reminders").await, 0);
-        assert_eq!((count(&f.db, "audit_events").await, count(&f.db, "outbox_events").await), (events, outbox));
+        assert_eq!(f.db.count("reminders").await, 0);
+        assert_eq!((f.db.count("audit_events").await, f.db.count("outbox_events").await), (events, outbox));
 
         // The committed path writes exactly one event per change.
         f.reminder(owner, "Kept", now() + Duration::hours(1), None).await;
-        assert_eq!(count(&f.db, "audit_events").await, events + 1);
+        assert_eq!(f.db.count("audit_events").await, events + 1);
     }
 }

@@ -15,7 +15,6 @@ use reminders::{
     FiringStore as _, NewReminder, NotificationService, Recurrence, Reminder, ReminderBody, ReminderError,
     ReminderService, ReminderStatus, ReminderStore as _, ReminderTitle, Scheduler, Timezone,
 };
-use sea_orm::{ConnectionTrait as _, Statement};
 use uuid::Uuid;
 
 use crate::reminders_store::users;
@@ -25,20 +24,13 @@ fn start() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2025, 3, 29, 7, 0, 0).unwrap()
 }
 
-async fn count(db: &TestDb, sql: &str) -> i64 {
-    let backend = db.db.conn().get_database_backend();
-    let sql = format!("SELECT COUNT(*) AS n FROM {sql}");
-    let row = db.db.conn().query_one(Statement::from_string(backend, sql)).await.unwrap().unwrap();
-    row.try_get::<i64>("", "n").unwrap()
-}
-
 /// (occurrence rows, notifications, `reminder.fired` events in the outbox and the audit log).
 async fn fired(db: &TestDb) -> (i64, i64, i64, i64) {
     (
-        count(db, "reminder_occurrences").await,
-        count(db, "notifications").await,
-        count(db, "outbox_events WHERE event_type = 'reminder.fired'").await,
-        count(db, "audit_events WHERE action = 'reminder.fired'").await,
+        db.count("reminder_occurrences").await,
+        db.count("notifications").await,
+        db.count("outbox_events WHERE event_type = 'reminder.fired'").await,
+        db.count("audit_events WHERE action = 'reminder.fired'").await,
     )
 }
 
@@ -93,13 +85,13 @@ async fn each_due_occurrence_fires_exactly_once_and_daily_ones_again_at_the_same
         assert_eq!(fired(&fx.db).await, (6, 6, 6, 6));
         assert_eq!(fx.scheduler.tick().await.unwrap(), 0, "a second tick fires nothing new");
         assert_eq!(fired(&fx.db).await, (6, 6, 6, 6));
-        assert_eq!(count(&fx.db, "reminder_occurrences WHERE late").await, 0);
+        assert_eq!(fx.db.count("reminder_occurrences WHERE late").await, 0);
 
         // A day later, 08:30 in Berlin again, in summer time: 06:30Z, 23 hours on (the day of
         // the change is 23 hours long). On time, so not late.
         fx.clock.advance(Duration::hours(23));
         assert_eq!(fx.scheduler.tick().await.unwrap(), 4);
-        assert_eq!(count(&fx.db, "reminder_occurrences WHERE late").await, 0);
+        assert_eq!(fx.db.count("reminder_occurrences WHERE late").await, 0);
         let today = Utc.with_ymd_and_hms(2025, 3, 30, 6, 30, 0).unwrap();
         let feed = fx.notifications.list(&owners[0], None, PageRequest::new(Some(200), None)).await.unwrap();
         assert_eq!(feed.items.iter().filter(|n| n.due_at == today).count(), 2);
@@ -114,7 +106,7 @@ async fn each_due_occurrence_fires_exactly_once_and_daily_ones_again_at_the_same
         fx.clock.advance(Duration::days(3));
         assert_eq!(fx.scheduler.tick().await.unwrap(), 12);
         assert_eq!(fired(&fx.db).await, (22, 22, 22, 22));
-        assert_eq!(count(&fx.db, "reminder_occurrences WHERE late").await, 8);
+        assert_eq!(fx.db.count("reminder_occurrences WHERE late").await, 8);
         assert_eq!(fx.scheduler.tick().await.unwrap(), 0);
 
         // Each owner sees their own 11 notifications only.
@@ -131,20 +123,20 @@ async fn each_due_occurrence_fires_exactly_once_and_daily_ones_again_at_the_same
         assert_eq!(fx.notifications.unread_count(ann).await.unwrap(), 10);
         // Marking read is audited with the change; marking it read again records nothing.
         let read_events = "audit_events WHERE action = 'notification.read' AND resource_type = 'notification'";
-        assert_eq!(count(&fx.db, read_events).await, 1, "{:?}", fx.db.backend);
-        assert_eq!(count(&fx.db, "outbox_events WHERE event_type = 'notification.read'").await, 1);
+        assert_eq!(fx.db.count(read_events).await, 1, "{:?}", fx.db.backend);
+        assert_eq!(fx.db.count("outbox_events WHERE event_type = 'notification.read'").await, 1);
         fx.clock.advance(Duration::minutes(1));
         let again = fx.notifications.mark_read(ann, first).await.unwrap();
         assert_eq!(again.read_at, read.read_at, "a read notification keeps its first read_at");
-        assert_eq!(count(&fx.db, "audit_events WHERE action = 'notification.read'").await, 1);
+        assert_eq!(fx.db.count("audit_events WHERE action = 'notification.read'").await, 1);
         let unread = fx.notifications.list(ann, Some(true), PageRequest::new(Some(4), None)).await.unwrap();
         assert_eq!(unread.items.len(), 4);
         assert!(unread.next_cursor.is_some() && unread.items.iter().all(|n| n.read_at.is_none()));
         assert_eq!(fx.notifications.mark_all_read(ann).await.unwrap(), 10);
         assert_eq!(fx.notifications.unread_count(ann).await.unwrap(), 0);
-        assert_eq!(count(&fx.db, "audit_events WHERE action = 'notification.read_all'").await, 1);
+        assert_eq!(fx.db.count("audit_events WHERE action = 'notification.read_all'").await, 1);
         assert_eq!(fx.notifications.mark_all_read(ann).await.unwrap(), 0);
-        assert_eq!(count(&fx.db, "audit_events WHERE action = 'notification.read_all'").await, 1, "nothing changed");
+        assert_eq!(fx.db.count("audit_events WHERE action = 'notification.read_all'").await, 1, "nothing changed");
         assert_eq!(fx.notifications.unread_count(bob).await.unwrap(), 11);
         let unknown = NotificationId::from_uuid(Uuid::now_v7());
         assert!(matches!(fx.notifications.mark_read(ann, unknown).await, Err(ReminderError::NotFound)));
@@ -209,7 +201,7 @@ async fn two_schedulers_ticking_at_once_fire_each_occurrence_once() {
         assert_eq!(a + b, 300, "{a} + {b}");
         assert!(a > 0 && b > 0, "both took part: {a} + {b}");
         assert_eq!(fired(&fx.db).await, (300, 300, 300, 300));
-        assert_eq!(count(&fx.db, "reminders WHERE next_fire_at IS NOT NULL").await, 0);
+        assert_eq!(fx.db.count("reminders WHERE next_fire_at IS NOT NULL").await, 0);
     }
 }
 
