@@ -42,10 +42,18 @@ e2e:
     @echo "just e2e: not implemented yet: see the open issue for browser SSO end-to-end tests (SPEC §6)" >&2
     @exit 1
 
-# Benchmark (not implemented yet).
-bench:
-    @echo "just bench: not implemented yet: see the open issue for the benchmark (SPEC §6)" >&2
-    @exit 1
+# Benchmark on PostgreSQL + Redis (`just bench`) or the embedded SQLite (`just bench sqlite`): release build, seed, load with wrk, report to docs/performance/ and stdout. More options: `just bench postgres --help`.
+bench backend="postgres" *ARGS:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    if ! command -v wrk >/dev/null; then
+        echo "just bench: installing the load generator wrk (Debian package)" >&2
+        sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"
+        $sudo apt-get install -y wrk || { $sudo apt-get update && $sudo apt-get install -y wrk; }
+    fi
+    cargo build --release -p app -p corkboard-bench
+    target="${CARGO_TARGET_DIR:-target}/release"
+    "$target/corkboard-bench" run --server "$target/corkboard" --backend {{backend}} {{ARGS}}
 
 # What CI runs: format, architecture, lints, tests.
 ci:

@@ -1,0 +1,268 @@
+//! The database ceiling: the statements one `GET /api/v1/boards/{id}` sends, in the same order
+//! with the same parameters, run through a raw sqlx pool (prepared statements, cached per
+//! connection) of the same size as the server's, at the same concurrency levels, timed in this
+//! process. No HTTP, no ORM, no JSON: what the database alone allows.
+//!
+//! The SQL is the text SeaORM generates for `adapter-sea-orm/src/board_store/view.rs`
+//! (`get_board_view`: board, members, labels, columns, open cards, their labels, their
+//! assignees), preceded by the bearer-token lookup, the token's user and the caller's membership
+//! (`identity_store/queries.rs`, `board_store/boards.rs`). It was copied from PostgreSQL's
+//! statement log of a real board fetch; the run checks that the server's own statement counter
+//! agrees on how many there are.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use sqlx::Row as _;
+use uuid::Uuid;
+
+use crate::load::Figures;
+
+/// A parameter of a statement.
+#[derive(Debug, Clone, Copy)]
+enum Arg {
+    Board,
+    User,
+    TokenHash,
+    Bool(bool),
+    Int(i64),
+}
+
+struct Stmt {
+    sql: &'static str,
+    args: &'static [Arg],
+}
+
+/// Before the snapshot, on the pool: the bearer token, its user, the caller's membership.
+const AUTH: &[Stmt] = &[
+    Stmt {
+        sql: r#"SELECT "access_tokens"."id", "access_tokens"."user_id", "access_tokens"."name", "access_tokens"."display_prefix", "access_tokens"."secret_hash", "access_tokens"."scopes", "access_tokens"."expires_at", "access_tokens"."last_used_at", "access_tokens"."created_at" FROM "access_tokens" WHERE "access_tokens"."secret_hash" = $1 LIMIT $2"#,
+        args: &[Arg::TokenHash, Arg::Int(1)],
+    },
+    Stmt {
+        sql: r#"SELECT "users"."id", "users"."email", "users"."display_name", "users"."role", "users"."status", "users"."password_hash", "users"."version", "users"."created_at", "users"."updated_at" FROM "users" WHERE "users"."id" = $1 LIMIT $2"#,
+        args: &[Arg::User, Arg::Int(1)],
+    },
+    Stmt {
+        sql: r#"SELECT "board_members"."board_id", "board_members"."user_id", "board_members"."role", "board_members"."created_at", "board_members"."updated_at" FROM "board_members" WHERE "board_members"."board_id" = $1 AND "board_members"."user_id" = $2 LIMIT $3"#,
+        args: &[Arg::Board, Arg::User, Arg::Int(1)],
+    },
+];
+
+/// PostgreSQL only: the snapshot's settings, first statements of the transaction.
+const SNAPSHOT: &[Stmt] = &[
+    Stmt { sql: "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ", args: &[] },
+    Stmt { sql: "SET TRANSACTION READ ONLY", args: &[] },
+];
+
+/// Inside the snapshot: `view::get_board_view`.
+const VIEW: &[Stmt] = &[
+    Stmt {
+        sql: r#"SELECT "boards"."id", "boards"."name", "boards"."description", "boards"."owner_id", "boards"."archived", "boards"."version", "boards"."created_at", "boards"."updated_at" FROM "boards" WHERE "boards"."id" = $1 LIMIT $2"#,
+        args: &[Arg::Board, Arg::Int(1)],
+    },
+    Stmt {
+        sql: r#"SELECT "board_members"."board_id", "board_members"."user_id", "board_members"."role", "board_members"."created_at", "board_members"."updated_at" FROM "board_members" WHERE "board_members"."board_id" = $1 ORDER BY "board_members"."user_id" ASC"#,
+        args: &[Arg::Board],
+    },
+    Stmt {
+        sql: r#"SELECT "labels"."id", "labels"."board_id", "labels"."name", "labels"."color", "labels"."version", "labels"."created_at", "labels"."updated_at" FROM "labels" WHERE "labels"."board_id" = $1 ORDER BY "labels"."id" ASC"#,
+        args: &[Arg::Board],
+    },
+    Stmt {
+        sql: r#"SELECT "board_columns"."id", "board_columns"."board_id", "board_columns"."name", "board_columns"."rank", "board_columns"."wip_limit", "board_columns"."version", "board_columns"."created_at", "board_columns"."updated_at" FROM "board_columns" WHERE "board_columns"."board_id" = $1 ORDER BY "board_columns"."rank" ASC, "board_columns"."id" ASC"#,
+        args: &[Arg::Board],
+    },
+    Stmt {
+        sql: r#"SELECT "cards"."id", "cards"."board_id", "cards"."column_id", "cards"."title", "cards"."description", "cards"."rank", "cards"."due_at", "cards"."archived", "cards"."version", "cards"."created_by", "cards"."created_at", "cards"."updated_at" FROM "cards" WHERE "cards"."board_id" = $1 AND "cards"."archived" = $2"#,
+        args: &[Arg::Board, Arg::Bool(false)],
+    },
+    Stmt {
+        sql: r#"SELECT "card_labels"."card_id", "card_labels"."label_id" FROM "card_labels" WHERE "card_labels"."board_id" = $1 AND "card_labels"."card_id" IN (SELECT "id" FROM "cards" WHERE "cards"."board_id" = $2 AND "cards"."archived" = $3)"#,
+        args: &[Arg::Board, Arg::Board, Arg::Bool(false)],
+    },
+    Stmt {
+        sql: r#"SELECT "card_assignees"."card_id", "card_assignees"."user_id" FROM "card_assignees" WHERE "card_assignees"."board_id" = $1 AND "card_assignees"."card_id" IN (SELECT "id" FROM "cards" WHERE "cards"."board_id" = $2 AND "cards"."archived" = $3)"#,
+        args: &[Arg::Board, Arg::Board, Arg::Bool(false)],
+    },
+];
+
+/// How many statements the ceiling runs per board fetch.
+/// BEGIN and COMMIT included.
+pub(crate) fn statements_per_fetch(pool: &Pool) -> usize {
+    let snapshot = if matches!(pool, Pool::Postgres(_)) { SNAPSHOT.len() } else { 0 };
+    AUTH.len() + 2 + snapshot + VIEW.len()
+}
+
+/// The values the statements are run with.
+#[derive(Debug, Clone)]
+pub(crate) struct Ids {
+    pub(crate) board: Uuid,
+    pub(crate) user: Uuid,
+    pub(crate) token_hash: String,
+}
+
+/// Which pool.
+#[derive(Clone)]
+pub(crate) enum Pool {
+    Postgres(sqlx::PgPool),
+    Sqlite(sqlx::SqlitePool),
+}
+
+impl Pool {
+    /// A pool of `size` connections to `url`.
+    pub(crate) async fn connect(url: &str, size: u32) -> anyhow::Result<Self> {
+        if url.starts_with("sqlite:") {
+            let opts: sqlx::sqlite::SqliteConnectOptions = url.parse()?;
+            let opts = opts.journal_mode(sqlx::sqlite::SqliteJournalMode::Wal).busy_timeout(Duration::from_secs(5));
+            Ok(Self::Sqlite(sqlx::pool::PoolOptions::new().max_connections(size).connect_with(opts).await?))
+        } else {
+            Ok(Self::Postgres(sqlx::pool::PoolOptions::new().max_connections(size).connect(url).await?))
+        }
+    }
+
+    /// Reads the token's stored hash and the token owner's id.
+    pub(crate) async fn token_ids(&self, token_id: Uuid) -> anyhow::Result<(String, Uuid)> {
+        let sql = "SELECT secret_hash, user_id FROM access_tokens WHERE id = $1";
+        let row = match self {
+            Self::Postgres(p) => {
+                let r = sqlx::query(sql).bind(token_id).fetch_one(p).await?;
+                (r.try_get(0)?, r.try_get(1)?)
+            }
+            Self::Sqlite(p) => {
+                let r = sqlx::query(&sqlite_sql(sql)).bind(token_id).fetch_one(p).await?;
+                (r.try_get(0)?, r.try_get(1)?)
+            }
+        };
+        Ok(row)
+    }
+}
+
+/// `$1, $2, …` become `?` (the statements use each parameter once, in order).
+fn sqlite_sql(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len());
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '$' && chars.peek().is_some_and(char::is_ascii_digit) {
+            while chars.peek().is_some_and(char::is_ascii_digit) {
+                chars.next();
+            }
+            out.push('?');
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The statements' SQL for one backend: `(auth, snapshot, view)`.
+struct Sqls {
+    auth: Vec<String>,
+    snapshot: Vec<String>,
+    view: Vec<String>,
+}
+
+impl Sqls {
+    fn new(pool: &Pool) -> Self {
+        let text = |stmts: &[Stmt]| -> Vec<String> {
+            stmts
+                .iter()
+                .map(|s| match pool {
+                    Pool::Postgres(_) => s.sql.to_owned(),
+                    Pool::Sqlite(_) => sqlite_sql(s.sql),
+                })
+                .collect()
+        };
+        let snapshot = if matches!(pool, Pool::Postgres(_)) { text(SNAPSHOT) } else { Vec::new() };
+        Self { auth: text(AUTH), snapshot, view: text(VIEW) }
+    }
+}
+
+/// Runs `stmts` (with their SQL in `sqls`) on `$exec`; adds the values received to `$values`.
+macro_rules! run_all {
+    ($exec:expr, $stmts:expr, $sqls:expr, $ids:expr, $values:ident) => {
+        for (stmt, sql) in $stmts.iter().zip($sqls.iter()) {
+            let mut query = sqlx::query(sql.as_str());
+            for arg in stmt.args {
+                query = match *arg {
+                    Arg::Board => query.bind($ids.board),
+                    Arg::User => query.bind($ids.user),
+                    Arg::TokenHash => query.bind($ids.token_hash.as_str()),
+                    Arg::Bool(b) => query.bind(b),
+                    Arg::Int(i) => query.bind(i),
+                };
+            }
+            // Every row is received and its values counted; none is decoded into a type.
+            for row in query.fetch_all($exec).await? {
+                $values += row.len();
+            }
+        }
+    };
+}
+
+/// One board fetch: the auth reads on the pool, then the view in one transaction, as the
+/// server does it.
+macro_rules! fetch_once {
+    ($pool:expr, $sqls:expr, $ids:expr) => {{
+        let mut values = 0usize;
+        run_all!($pool, AUTH, $sqls.auth, $ids, values);
+        let mut tx = $pool.begin().await?;
+        run_all!(&mut *tx, SNAPSHOT, $sqls.snapshot, $ids, values);
+        run_all!(&mut *tx, VIEW, $sqls.view, $ids, values);
+        tx.commit().await?;
+        values
+    }};
+}
+
+/// One board fetch's statements; the number of values received.
+async fn fetch(pool: &Pool, sqls: &Sqls, ids: &Ids) -> anyhow::Result<usize> {
+    Ok(match pool {
+        Pool::Postgres(p) => fetch_once!(p, sqls, ids),
+        Pool::Sqlite(p) => fetch_once!(p, sqls, ids),
+    })
+}
+
+/// Runs the board fetch's statements from `connections` tasks for `seconds`.
+pub(crate) async fn measure(pool: &Pool, ids: &Ids, connections: u32, seconds: u64) -> anyhow::Result<Figures> {
+    let sqls = Arc::new(Sqls::new(pool));
+    // Warm: prepare every statement on the connections before the clock starts.
+    fetch(pool, &sqls, ids).await.context("the database ceiling's statements failed")?;
+    let started = Instant::now();
+    let deadline = started + Duration::from_secs(seconds);
+    let tasks: Vec<_> = (0..connections)
+        .map(|_| {
+            let (pool, sqls, ids) = (pool.clone(), sqls.clone(), ids.clone());
+            tokio::spawn(async move {
+                let mut latencies = Vec::new();
+                let mut errors = 0u64;
+                while Instant::now() < deadline {
+                    let t = Instant::now();
+                    match fetch(&pool, &sqls, &ids).await {
+                        Ok(_) => latencies.push(u64::try_from(t.elapsed().as_micros()).unwrap_or(u64::MAX)),
+                        Err(_) => errors += 1,
+                    }
+                }
+                (latencies, errors)
+            })
+        })
+        .collect();
+    let mut all = Vec::new();
+    let mut errors = 0;
+    for task in tasks {
+        let (latencies, e) = task.await?;
+        all.extend(latencies);
+        errors += e;
+    }
+    let elapsed = started.elapsed();
+    all.sort_unstable();
+    let pct = |p: usize| all.get((all.len() * p / 100).min(all.len().saturating_sub(1))).copied().unwrap_or(0);
+    Ok(Figures {
+        requests: all.len() as u64,
+        duration_us: u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX),
+        status: errors,
+        p50_us: pct(50),
+        p99_us: pct(99),
+        ..Figures::default()
+    })
+}

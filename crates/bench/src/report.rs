@@ -1,0 +1,281 @@
+//! The Markdown report: every figure of the run, each endpoint next to its ceiling, and the
+//! targets of the issue with whether this run met them.
+
+use std::fmt::Write as _;
+
+use crate::Backend;
+use crate::api::Sizes;
+use crate::load::Figures;
+use crate::server::Memory;
+
+/// One endpoint (or ceiling) at each concurrency level.
+pub(crate) struct Series {
+    pub(crate) name: String,
+    pub(crate) levels: Vec<(u32, Figures)>,
+}
+
+impl Series {
+    /// The figures at `connections`, or at the nearest level measured.
+    fn at(&self, connections: u32) -> Figures {
+        self.levels.iter().min_by_key(|(c, _)| c.abs_diff(connections)).map(|(_, f)| *f).unwrap_or_default()
+    }
+
+    fn best_rps(&self) -> (u32, f64) {
+        self.levels.iter().map(|(c, f)| (*c, f.rps())).fold((0, 0.0), |a, b| if b.1 > a.1 { b } else { a })
+    }
+}
+
+/// Everything a run measured.
+pub(crate) struct Results {
+    pub(crate) backend: Backend,
+    pub(crate) label: Option<String>,
+    pub(crate) commit: String,
+    pub(crate) dirty: bool,
+    pub(crate) load_before: String,
+    pub(crate) load_after: String,
+    pub(crate) cpu: String,
+    pub(crate) duration: u64,
+    pub(crate) server_env: Vec<String>,
+    pub(crate) sizes: Sizes,
+    pub(crate) seed_seconds: f64,
+    pub(crate) board_bytes: usize,
+    pub(crate) large_bytes: usize,
+    /// Fresh after start, idle after seeding, at the end (with the high-water mark).
+    pub(crate) memory: [Memory; 3],
+    pub(crate) statements: f64,
+    pub(crate) ceiling_statements: usize,
+    pub(crate) health: Series,
+    pub(crate) health_ceiling: Series,
+    pub(crate) board_small: Series,
+    pub(crate) board_framework: Series,
+    pub(crate) board_db: Series,
+    pub(crate) board_large: Series,
+    pub(crate) notes: Series,
+    pub(crate) card_create: Series,
+    pub(crate) card_move: Series,
+    pub(crate) sign_in: Series,
+    /// Reads alone, reads during the storm, the storm's sign-ins.
+    pub(crate) storm: [Figures; 3],
+}
+
+#[allow(clippy::cast_precision_loss)]
+fn ms(us: u64) -> String {
+    let ms = us as f64 / 1000.0;
+    if ms < 10.0 { format!("{ms:.2}") } else { format!("{ms:.1}") }
+}
+
+#[allow(clippy::cast_precision_loss)]
+fn mib(kib: u64) -> String {
+    format!("{:.1} MiB", kib as f64 / 1024.0)
+}
+
+fn met(ok: bool) -> &'static str {
+    if ok { "met" } else { "**missed**" }
+}
+
+/// The report, as Markdown.
+#[allow(clippy::too_many_lines)]
+pub(crate) fn render(r: &Results) -> String {
+    let mut o = String::new();
+    let date = chrono::Local::now().format("%Y-%m-%d %H:%M %Z");
+    let label = r.label.as_deref().map(|l| format!(" ({l})")).unwrap_or_default();
+    let _ = writeln!(o, "# Benchmark: {}{label}, {date}\n", r.backend.name());
+    let _ = writeln!(
+        o,
+        "Made by `just bench{}` (`crates/bench`); method in [../performance.md](../performance.md).\n",
+        if r.backend == Backend::Sqlite { " sqlite" } else { "" }
+    );
+    let _ = writeln!(o, "| | |\n|---|---|");
+    let _ = writeln!(
+        o,
+        "| commit | `{}`{} |",
+        r.commit,
+        if r.dirty { " with uncommitted changes under crates/" } else { "" }
+    );
+    let _ = writeln!(o, "| machine | {}; server, load generator (wrk), PostgreSQL and Redis share it |", r.cpu);
+    let _ = writeln!(o, "| load average (1, 5, 15 min) | {} before, {} after |", r.load_before, r.load_after);
+    let _ = writeln!(
+        o,
+        "| load per point | {} s of `wrk` per endpoint and concurrency level, keep-alive connections, 30 s time-out |",
+        r.duration
+    );
+    let storage = match r.backend {
+        Backend::Postgres => "PostgreSQL (pool of 16) + Redis sessions",
+        Backend::Sqlite => "SQLite (embedded default, one connection, WAL), sessions in SQLite",
+    };
+    let _ = writeln!(o, "| storage | {storage} |");
+    if !r.server_env.is_empty() {
+        let _ = writeln!(o, "| server settings | `{}` |", r.server_env.join("`, `"));
+    }
+    let s = r.sizes;
+    let _ = writeln!(
+        o,
+        "| data set | {} users; boards of {} and {} cards in 10 columns (8 labels, 1 label and 1 assignee per card); {} notes; {} reminders; seeded through the API in {:.0} s |",
+        s.users, s.small_board_cards, s.large_board_cards, s.notes, s.reminders, r.seed_seconds
+    );
+    let _ = writeln!(
+        o,
+        "| board responses | {} bytes (500 cards), {} bytes (10,000 cards) |\n",
+        r.board_bytes, r.large_bytes
+    );
+
+    // Targets.
+    let health_ratio = ratio(&r.health, &r.health_ceiling, 32);
+    let board_ratio = ratio(&r.board_small, &r.board_db, 32);
+    let board_p99 = r.board_small.at(32).p99_us;
+    let large_p50 = r.board_large.at(1).p50_us;
+    let (create_c, create) = r.card_create.best_rps();
+    let (move_c, moves) = r.card_move.best_rps();
+    let search_p50 = r.notes.at(1).p50_us;
+    let [fresh, seeded, end] = r.memory;
+    let [quiet, stormy, logins] = r.storm;
+    #[allow(clippy::cast_precision_loss)]
+    let storm_ratio = if quiet.p99_us == 0 { 0.0 } else { stormy.p99_us as f64 / quiet.p99_us as f64 };
+    let _ = writeln!(o, "## Targets\n");
+    let _ = writeln!(o, "| target | this run | |\n|---|---|---|");
+    let _ = writeln!(
+        o,
+        "| `GET /health/live` ≥ 0.85 × bare Axum, 32 connections | {health_ratio:.2} | {} |",
+        met(health_ratio >= 0.85)
+    );
+    let _ = writeln!(
+        o,
+        "| 500-card board ≥ 0.8 × database ceiling, 32 connections | {board_ratio:.2} | {} |",
+        met(board_ratio >= 0.8)
+    );
+    let _ = writeln!(
+        o,
+        "| 500-card board p99 < 50 ms, 32 connections | {} ms | {} |",
+        ms(board_p99),
+        met(board_p99 < 50_000)
+    );
+    let _ = writeln!(
+        o,
+        "| 10,000-card board p50 < 150 ms, 1 connection | {} ms | {} |",
+        ms(large_p50),
+        met(large_p50 < 150_000)
+    );
+    let _ = writeln!(
+        o,
+        "| card create ≥ 800 req/s (best level) | {create:.0} req/s at {create_c} | {} |",
+        met(create >= 800.0)
+    );
+    let _ =
+        writeln!(o, "| card move ≥ 800 req/s (best level) | {moves:.0} req/s at {move_c} | {} |", met(moves >= 800.0));
+    let _ = writeln!(
+        o,
+        "| note search p50 < 10 ms at {} notes, 1 connection | {} ms | {} |",
+        s.notes,
+        ms(search_p50),
+        met(search_p50 < 10_000)
+    );
+    let _ = writeln!(
+        o,
+        "| RSS < 30 MB idle (after seeding) | {} (fresh: {}) | {} |",
+        mib(seeded.rss_kib),
+        mib(fresh.rss_kib),
+        met(seeded.rss_kib * 1024 < 30_000_000)
+    );
+    let _ = writeln!(
+        o,
+        "| RSS < 150 MB at peak (high-water mark of the whole run) | {} | {} |",
+        mib(end.hwm_kib),
+        met(end.hwm_kib * 1024 < 150_000_000)
+    );
+    let _ = writeln!(
+        o,
+        "| read p99 during a sign-in storm ≤ 2 × quiet | {storm_ratio:.2} × | {} |\n",
+        met(storm_ratio <= 2.0)
+    );
+
+    // Every figure.
+    let _ = writeln!(o, "## Throughput and latency\n");
+    let _ = writeln!(
+        o,
+        "Latencies are wrk's (from the client, loopback); ratio = the endpoint's requests/s over its ceiling's at the same concurrency.\n"
+    );
+    let _ = writeln!(
+        o,
+        "| endpoint | conn. | req/s | p50 ms | p99 ms | errors | ceiling | ratio |\n|---|---:|---:|---:|---:|---:|---|---:|"
+    );
+    table(&mut o, &r.health, Some(&r.health_ceiling), "bare Axum");
+    table(&mut o, &r.health_ceiling, None, "");
+    table(&mut o, &r.board_small, Some(&r.board_db), "database");
+    table(&mut o, &r.board_db, None, "");
+    table(&mut o, &r.board_small, Some(&r.board_framework), "bare Axum");
+    table(&mut o, &r.board_framework, None, "");
+    table(&mut o, &r.board_large, None, "");
+    table(&mut o, &r.notes, None, "");
+    table(&mut o, &r.card_create, None, "");
+    table(&mut o, &r.card_move, None, "");
+    table(&mut o, &r.sign_in, None, "");
+    let _ = writeln!(o);
+
+    let _ = writeln!(o, "## Memory (server process, `/proc/<pid>/status`)\n");
+    let _ = writeln!(o, "| when | VmRSS | VmHWM (peak so far) |\n|---|---:|---:|");
+    let _ = writeln!(o, "| idle after start | {} | {} |", mib(fresh.rss_kib), mib(fresh.hwm_kib));
+    let _ = writeln!(o, "| idle after seeding | {} | {} |", mib(seeded.rss_kib), mib(seeded.hwm_kib));
+    let _ = writeln!(o, "| after all load | {} | {} |\n", mib(end.rss_kib), mib(end.hwm_kib));
+
+    let _ = writeln!(o, "## SQL per board fetch\n");
+    let _ = writeln!(
+        o,
+        "{:.2} statements per `GET /api/v1/boards/{{id}}` (the server's `db_statements_total` over 200 sequential fetches, less an idle window of the same length); the database ceiling runs {} statements per fetch.\n",
+        r.statements, r.ceiling_statements
+    );
+
+    let _ = writeln!(o, "## Sign-in storm\n");
+    let _ = writeln!(o, "| | req/s | p50 ms | p99 ms | errors |\n|---|---:|---:|---:|---:|");
+    let _ = writeln!(
+        o,
+        "| 500-card board, 8 connections, quiet | {:.0} | {} | {} | {} |",
+        quiet.rps(),
+        ms(quiet.p50_us),
+        ms(quiet.p99_us),
+        quiet.errors()
+    );
+    let _ = writeln!(
+        o,
+        "| the same reads during the storm | {:.0} | {} | {} | {} |",
+        stormy.rps(),
+        ms(stormy.p50_us),
+        ms(stormy.p99_us),
+        stormy.errors()
+    );
+    let _ = writeln!(
+        o,
+        "| the storm: sign-ins, 32 connections | {:.0} | {} | {} | {} |",
+        logins.rps(),
+        ms(logins.p50_us),
+        ms(logins.p99_us),
+        logins.errors()
+    );
+    let _ = writeln!(o, "\nRead p99 during the storm: {storm_ratio:.2} × the quiet value.");
+    o
+}
+
+fn ratio(endpoint: &Series, ceiling: &Series, connections: u32) -> f64 {
+    let c = ceiling.at(connections).rps();
+    if c == 0.0 { 0.0 } else { endpoint.at(connections).rps() / c }
+}
+
+fn table(o: &mut String, s: &Series, ceiling: Option<&Series>, ceiling_name: &str) {
+    for (c, f) in &s.levels {
+        let (name, ratio) = match ceiling {
+            Some(ceil) => {
+                let cr = ceil.at(*c).rps();
+                (ceiling_name, if cr == 0.0 { String::new() } else { format!("{:.2}", f.rps() / cr) })
+            }
+            None => ("", String::new()),
+        };
+        let _ = writeln!(
+            o,
+            "| {} | {c} | {:.0} | {} | {} | {} | {name} | {ratio} |",
+            s.name,
+            f.rps(),
+            ms(f.p50_us),
+            ms(f.p99_us),
+            f.errors()
+        );
+    }
+}

@@ -1,0 +1,337 @@
+//! `corkboard-bench run`: the whole benchmark, in order.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, bail};
+use uuid::Uuid;
+
+use crate::api::{self, Api, Seeded, Sizes};
+use crate::db_ceiling::{self, Ids};
+use crate::load::{Plan, Wrk};
+use crate::report::{self, Results, Series};
+use crate::server::{self, Process};
+use crate::{Backend, RunArgs};
+
+/// The data set of the issue: 100 users, boards of 500 and 10,000 cards, 5,000 notes, 10,000
+/// reminders.
+const SIZES: Sizes =
+    Sizes { users: 100, small_board_cards: 500, large_board_cards: 10_000, notes: 5_000, reminders: 10_000 };
+/// The admin the bench signs in as.
+const ADMIN: &str = "bench-admin@bench.example";
+/// PostgreSQL pool size of the server (its default), used for the database ceiling too.
+const SERVER_POOL: u32 = 16;
+/// Read load during the sign-in storm, and the storm itself.
+const STORM_READERS: u32 = 8;
+const STORM_SIGN_INS: u32 = 32;
+
+#[expect(clippy::too_many_lines, reason = "the run, step by step, reads best in one place")]
+pub(crate) async fn run(args: RunArgs) -> anyhow::Result<()> {
+    let load_before = load_average();
+    let run_id = Uuid::new_v4().simple().to_string();
+    let dir = std::env::temp_dir().join(format!("corkboard-bench-{}", &run_id[..8]));
+    std::fs::create_dir_all(&dir)?;
+    let say = |what: &str| eprintln!("[bench {:>6.1}s] {what}", START.elapsed().as_secs_f64());
+    LazyStart::touch();
+
+    let (env, db_url) = environment(&args, &dir, &run_id).await?;
+    say(&format!("backend {}, work files in {}", args.backend.name(), dir.display()));
+    server::create_admin(&args.server, &env, ADMIN, api::PASSWORD).context("creating the bench administrator")?;
+
+    let http = reqwest::Client::new();
+    let mut app = Process::start(&args.server, &["serve"], &env, &dir.join("server.log"), args.port)?;
+    app.wait_ready(&http, "/health/ready", Duration::from_mins(1)).await?;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let mem_fresh = app.memory()?;
+    say(&format!("server up (pid {}), idle RSS {} KiB", app.pid(), mem_fresh.rss_kib));
+
+    let api = Api::sign_in(&app.base_url, ADMIN, api::PASSWORD).await?;
+    let seeded = api.seed(SIZES).await.context("seeding")?;
+    say(&format!("seeded in {:.1} s", seeded.seconds));
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let mem_seeded = app.memory()?;
+
+    // The exact bytes the ceiling server will answer with.
+    let small_path = format!("/api/v1/boards/{}", seeded.small_board);
+    let large_path = format!("/api/v1/boards/{}", seeded.large_board);
+    let health_bytes = api.get_bytes("/health/live").await?;
+    let board_bytes = api.get_bytes(&small_path).await?;
+    let large_bytes = api.get_bytes(&large_path).await?.len();
+    std::fs::write(dir.join("health.json"), &health_bytes)?;
+    std::fs::write(dir.join("board.json"), &board_bytes)?;
+    let ceiling_port = args.port + 1;
+    let mut ceiling = Process::start(
+        &std::env::current_exe()?,
+        &[
+            "ceiling-server",
+            "--listen",
+            &format!("127.0.0.1:{ceiling_port}"),
+            "--health",
+            &path_str(&dir.join("health.json"))?,
+            "--board",
+            &path_str(&dir.join("board.json"))?,
+        ],
+        &[],
+        &dir.join("ceiling.log"),
+        ceiling_port,
+    )?;
+    ceiling.wait_ready(&http, "/health/live", Duration::from_secs(10)).await?;
+
+    let statements = statements_per_fetch(&http, &app.base_url, &api, &small_path).await?;
+    say(&format!("{statements:.2} SQL statements per board fetch"));
+
+    let wrk = Wrk::new(&dir)?;
+    let d = args.duration;
+    let levels = &args.levels;
+    let bearer = |p: Plan| p.bearer(&api.token);
+    let series = |name: &str, base: &str, plan: &Plan| -> anyhow::Result<Series> {
+        let mut out = Series { name: name.to_owned(), levels: Vec::new() };
+        for &c in levels {
+            let f = wrk.run(base, plan, c, d)?;
+            say(&format!(
+                "{name} c={c}: {:.0} req/s, p50 {} µs, p99 {} µs, {} errors",
+                f.rps(),
+                f.p50_us,
+                f.p99_us,
+                f.errors()
+            ));
+            out.levels.push((c, f));
+        }
+        Ok(out)
+    };
+
+    // Reads first, so the boards have their seeded shape.
+    let health = series("GET /health/live", &app.base_url, &Plan::get("/health/live"))?;
+    let health_ceiling = series("bare Axum: same bytes", &ceiling.base_url, &Plan::get("/health/live"))?;
+    let board_small = series("GET board (500 cards)", &app.base_url, &bearer(Plan::get(&small_path)))?;
+    let board_framework = series("bare Axum: same bytes", &ceiling.base_url, &Plan::get("/board"))?;
+    ceiling.stop();
+
+    let pool = db_ceiling::Pool::connect(&db_url, SERVER_POOL).await?;
+    let (token_hash, user) = pool.token_ids(api.token_id.parse()?).await?;
+    let ids = Ids { board: seeded.small_board.parse()?, user, token_hash };
+    let ceiling_statements = db_ceiling::statements_per_fetch(&pool);
+    let mut board_db = Series { name: "database ceiling (raw sqlx)".into(), levels: Vec::new() };
+    for &c in levels {
+        let f = db_ceiling::measure(&pool, &ids, c, d).await?;
+        say(&format!("db ceiling c={c}: {:.0} fetches/s, p50 {} µs, p99 {} µs", f.rps(), f.p50_us, f.p99_us));
+        board_db.levels.push((c, f));
+    }
+    drop(pool);
+
+    let board_large = series("GET board (10,000 cards)", &app.base_url, &bearer(Plan::get(&large_path)))?;
+    let notes_paths = (0..api::TOPICS).map(|t| format!("/api/v1/notes?q=topic{t:02}")).collect();
+    let notes = series("GET /api/v1/notes?q=…", &app.base_url, &bearer(Plan { paths: notes_paths, ..Plan::get("") }))?;
+
+    let create = Plan {
+        method: "POST",
+        paths: vec![format!("/api/v1/boards/{}/cards", seeded.write_board)],
+        bodies: vec![format!(r#"{{"title":"Card from the load generator","column_id":"{}"}}"#, seeded.write_column)],
+        ..Plan::default()
+    };
+    let card_create = series("POST card", &app.base_url, &bearer(create).json())?;
+    let mut card_move = Series { name: "POST card move".into(), levels: Vec::new() };
+    for &c in levels {
+        let plan = bearer(move_plan(&api, &seeded).await?).json();
+        let f = wrk.run(&app.base_url, &plan, c, d)?;
+        say(&format!(
+            "move c={c}: {:.0} req/s, p50 {} µs, p99 {} µs, {} errors",
+            f.rps(),
+            f.p50_us,
+            f.p99_us,
+            f.errors()
+        ));
+        card_move.levels.push((c, f));
+    }
+    let login = sign_in_plan(&seeded);
+    let sign_in = series("POST /api/v1/auth/login", &app.base_url, &login)?;
+
+    // The storm: board reads alone, then the same reads while sign-ins hammer the hasher.
+    let reads = bearer(Plan::get(&small_path));
+    let storm_quiet = wrk.run(&app.base_url, &reads, STORM_READERS, d)?;
+    let storm = wrk.start(&app.base_url, &login, STORM_SIGN_INS, d + 2)?;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let storm_reads = wrk.run(&app.base_url, &reads, STORM_READERS, d)?;
+    let storm_logins = storm.finish()?;
+    say(&format!(
+        "storm: read p99 {} µs quiet, {} µs during {:.0} sign-ins/s",
+        storm_quiet.p99_us,
+        storm_reads.p99_us,
+        storm_logins.rps()
+    ));
+
+    let mem_end = app.memory()?;
+    app.stop();
+    let results = Results {
+        backend: args.backend,
+        label: args.label.clone(),
+        commit: server::output("git", &["rev-parse", "--short", "HEAD"])
+            .map(|s| s.trim().to_owned())
+            .unwrap_or_default(),
+        dirty: server::output("git", &["status", "--porcelain", "--untracked-files=no", "crates"])
+            .is_ok_and(|s| !s.trim().is_empty()),
+        load_before,
+        load_after: load_average(),
+        cpu: cpu_model(),
+        duration: d,
+        server_env: args.server_env.clone(),
+        sizes: SIZES,
+        seed_seconds: seeded.seconds,
+        board_bytes: board_bytes.len(),
+        large_bytes,
+        memory: [mem_fresh, mem_seeded, mem_end],
+        statements,
+        ceiling_statements,
+        health,
+        health_ceiling,
+        board_small,
+        board_framework,
+        board_db,
+        board_large,
+        notes,
+        card_create,
+        card_move,
+        sign_in,
+        storm: [storm_quiet, storm_reads, storm_logins],
+    };
+    let markdown = report::render(&results);
+    std::fs::create_dir_all(&args.out_dir)?;
+    let name = format!(
+        "{}-{}{}.md",
+        chrono::Local::now().format("%Y-%m-%d"),
+        args.backend.name(),
+        args.label.as_deref().map(|l| format!("-{l}")).unwrap_or_default()
+    );
+    let path = args.out_dir.join(name);
+    std::fs::write(&path, &markdown)?;
+    println!("{markdown}");
+    say(&format!("report written to {}", path.display()));
+    if args.backend == Backend::Postgres {
+        let _ = drop_database(&args.pg_admin_url, &args.pg_database).await;
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}
+
+static START: std::sync::LazyLock<Instant> = std::sync::LazyLock::new(Instant::now);
+
+/// Starts the clock of the progress lines.
+struct LazyStart;
+impl LazyStart {
+    fn touch() {
+        let _ = *START;
+    }
+}
+
+/// The server's environment, and the database URL the ceiling connects to.
+async fn environment(args: &RunArgs, dir: &Path, run_id: &str) -> anyhow::Result<(Vec<(String, String)>, String)> {
+    let mut env = vec![("CORKBOARD_LISTEN".to_owned(), format!("127.0.0.1:{}", args.port))];
+    let db_url = match args.backend {
+        Backend::Postgres => {
+            let url = recreate_database(&args.pg_admin_url, &args.pg_database).await?;
+            env.push(("CORKBOARD_DATABASE_URL".into(), url.clone()));
+            env.push(("CORKBOARD_REDIS_URL".into(), args.redis_url.clone()));
+            env.push(("CORKBOARD_REDIS_KEY_PREFIX".into(), format!("corkboard-bench-{}:", &run_id[..8])));
+            url
+        }
+        Backend::Sqlite => {
+            // The embedded default: no database URL, the file under the data directory.
+            let data = dir.join("data");
+            env.push(("CORKBOARD_DATA_DIR".into(), path_str(&data)?));
+            format!("sqlite://{}/corkboard.db?mode=rw", path_str(&data)?)
+        }
+    };
+    for setting in &args.server_env {
+        let (k, v) = setting.split_once('=').with_context(|| format!("--server-env {setting}: expected NAME=value"))?;
+        env.push((k.to_owned(), v.to_owned()));
+    }
+    Ok((env, db_url))
+}
+
+async fn recreate_database(admin_url: &str, name: &str) -> anyhow::Result<String> {
+    if !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        bail!("database name {name:?}: letters, digits and _ only");
+    }
+    drop_database(admin_url, name).await?;
+    let pool = sqlx::PgPool::connect(admin_url).await.context("cannot connect to PostgreSQL")?;
+    sqlx::query(&format!("CREATE DATABASE {name}")).execute(&pool).await?;
+    let base = admin_url.rsplit_once('/').map_or(admin_url, |(b, _)| b);
+    Ok(format!("{base}/{name}"))
+}
+
+async fn drop_database(admin_url: &str, name: &str) -> anyhow::Result<()> {
+    let pool = sqlx::PgPool::connect(admin_url).await.context("cannot connect to PostgreSQL")?;
+    sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&pool).await?;
+    Ok(())
+}
+
+/// Statements the server ran per board fetch: its `db_statements_total` counter across 200
+/// sequential fetches, less what it ran in an idle window of the same length (the reminder
+/// worker's polling).
+async fn statements_per_fetch(http: &reqwest::Client, base: &str, api: &Api, path: &str) -> anyhow::Result<f64> {
+    const FETCHES: u32 = 200;
+    let before = counter(http, base).await?;
+    let started = Instant::now();
+    for _ in 0..FETCHES {
+        api.get_bytes(path).await?;
+    }
+    let busy = started.elapsed();
+    let after = counter(http, base).await?;
+    tokio::time::sleep(busy).await;
+    let idle = counter(http, base).await? - after;
+    Ok((after - before - idle).max(0.0) / f64::from(FETCHES))
+}
+
+async fn counter(http: &reqwest::Client, base: &str) -> anyhow::Result<f64> {
+    let text = http.get(format!("{base}/metrics")).send().await?.text().await?;
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("db_statements_total"))
+        .context("the server has no db_statements_total metric")?;
+    Ok(line.rsplit(' ').next().unwrap_or("0").parse()?)
+}
+
+/// Moves for the 500-card board from its current state: each card to the next column.
+async fn move_plan(api: &Api, seeded: &Seeded) -> anyhow::Result<Plan> {
+    let view = api
+        .call(reqwest::Method::GET, &format!("/api/v1/boards/{}", seeded.small_board), None, reqwest::StatusCode::OK)
+        .await?;
+    let columns = view["columns"].as_array().context("no columns in the board view")?;
+    let mut plan = Plan { method: "POST", ..Plan::default() };
+    for (i, column) in columns.iter().enumerate() {
+        plan.columns.push(column["id"].as_str().context("column id")?.to_owned());
+        for card in column["cards"].as_array().context("no cards in a column")? {
+            plan.moves.push((card["id"].as_str().context("card id")?.to_owned(), i));
+        }
+    }
+    // Interleave columns so consecutive requests touch different columns.
+    plan.moves.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(plan)
+}
+
+fn sign_in_plan(seeded: &Seeded) -> Plan {
+    let bodies =
+        seeded.user_emails.iter().map(|e| format!(r#"{{"email":"{e}","password":"{}"}}"#, api::PASSWORD)).collect();
+    Plan { method: "POST", paths: vec!["/api/v1/auth/login".into()], bodies, ..Plan::default() }.json()
+}
+
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_default()
+}
+
+fn cpu_model() -> String {
+    let model = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines().find(|l| l.starts_with("model name")).map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned())
+        })
+        .unwrap_or_default();
+    let cores = std::thread::available_parallelism().map_or(0, std::num::NonZero::get);
+    format!("{cores} × {model}")
+}
+
+fn path_str(p: &Path) -> anyhow::Result<String> {
+    p.to_str().map(str::to_owned).context("a non-UTF-8 path")
+}
