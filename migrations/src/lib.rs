@@ -13,6 +13,7 @@ mod m0003_board;
 mod m0004_notes;
 mod m0005_reminders;
 mod m0006_notifications;
+mod m0007_sso;
 pub mod script;
 
 /// Every migration, in order.
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0004_notes::Migration),
             Box::new(m0005_reminders::Migration),
             Box::new(m0006_notifications::Migration),
+            Box::new(m0007_sso::Migration),
         ]
     }
 }

@@ -11,6 +11,7 @@
 
 mod app;
 mod db;
+pub mod oidc;
 mod openapi;
 
 pub use app::{Session, TestApp, TestResponse};

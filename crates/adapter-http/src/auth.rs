@@ -71,7 +71,6 @@ impl FromRequestParts<AppState> for Auth {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let meta = request_meta(parts, state);
         if let Some(auth) = parts.headers.get(header::AUTHORIZATION) {
             let token = auth
                 .to_str()
@@ -86,31 +85,41 @@ impl FromRequestParts<AppState> for Auth {
                 .await
                 .map_err(crate::error_map::identity)?
                 .ok_or_else(|| ApiError::unauthenticated("The token is unknown, expired or revoked."))?;
-            return Ok(Self { caller: via.caller(meta), via, session_secret: None });
+            return Ok(Self { caller: via.caller(request_meta(parts, state)), via, session_secret: None });
         }
-        let secret = session_secret(parts, state)
+        let auth = session_auth(parts, state)
+            .await?
             .ok_or_else(|| ApiError::unauthenticated("Sign in, or send a bearer token."))?;
-        let via = state
-            .identity
-            .authenticate(Credential::Session(&secret))
-            .await
-            .map_err(crate::error_map::identity)?
-            .ok_or_else(|| ApiError::unauthenticated("The session has ended; sign in again."))?;
         if !is_safe(&parts.method) {
-            let expected = match &via {
-                Authenticated::Session { session, .. } => session.csrf_token.as_bytes(),
-                Authenticated::Token { .. } => &[],
-            };
             let sent = parts.headers.get(CSRF_HEADER).map(axum::http::HeaderValue::as_bytes).unwrap_or_default();
-            if sent.is_empty() || !bool::from(sent.ct_eq(expected)) {
+            if !auth.csrf_matches(sent) {
                 return Err(ApiError::forbidden(
                     "CSRF_TOKEN_INVALID",
                     "Send the session's csrf_token in the X-CSRF-Token header.",
                 ));
             }
         }
-        Ok(Self { caller: via.caller(meta), via, session_secret: Some(secret) })
+        Ok(auth)
     }
+}
+
+impl Auth {
+    /// Whether `sent` is the session's CSRF token, compared in constant time. Nothing matches
+    /// a token-authenticated caller, and an empty value matches nothing.
+    pub(crate) fn csrf_matches(&self, sent: &[u8]) -> bool {
+        let Some(expected) = self.csrf_token() else { return false };
+        !sent.is_empty() && bool::from(sent.ct_eq(expected.as_bytes()))
+    }
+}
+
+/// The caller behind the session cookie: `None` without a cookie, or when its session has
+/// ended. Shared by the API's [`Auth`] extractor and the pages, which check CSRF their own way
+/// (a header for the API, a form field for pages).
+pub(crate) async fn session_auth(parts: &Parts, state: &AppState) -> Result<Option<Auth>, ApiError> {
+    let meta = request_meta(parts, state);
+    let Some(secret) = session_secret(parts, state) else { return Ok(None) };
+    let via = state.identity.authenticate(Credential::Session(&secret)).await.map_err(crate::error_map::identity)?;
+    Ok(via.map(|via| Auth { caller: via.caller(meta), via, session_secret: Some(secret) }))
 }
 
 fn is_safe(method: &Method) -> bool {

@@ -23,6 +23,7 @@ pub(crate) fn identity(e: IdentityError) -> ApiError {
         IdentityError::PasswordLoginDisabled => {
             ApiError::forbidden("PASSWORD_LOGIN_DISABLED", "Password sign-in is turned off; use single sign-on.")
         }
+        IdentityError::Sso(reason) => sso(&reason),
         IdentityError::EmailTaken => ApiError::conflict("EMAIL_TAKEN", "Another account already uses this email."),
         IdentityError::LastAdmin => {
             ApiError::conflict("LAST_ADMIN", "The last active administrator cannot be demoted or disabled.")
@@ -31,6 +32,17 @@ pub(crate) fn identity(e: IdentityError) -> ApiError {
         IdentityError::Conflict(detail) => ApiError::conflict("CONFLICT", detail),
         IdentityError::Unavailable(why) => ApiError::unavailable(&why),
         IdentityError::Unexpected(e) => ApiError::internal(e.as_ref()),
+    }
+}
+
+/// A refused single sign-on (the browser routes redirect to `/login` instead; this is for
+/// other callers).
+fn sso(reason: &identity::SsoFailure) -> ApiError {
+    use identity::SsoFailure;
+    match reason {
+        SsoFailure::UnknownProvider => ApiError::not_found("No such sign-in provider."),
+        SsoFailure::Unavailable(why) => ApiError::unavailable(why),
+        other => ApiError::new(StatusCode::BAD_REQUEST, "SSO_REFUSED", other.to_string()),
     }
 }
 

@@ -11,9 +11,11 @@ mod handler_tests;
 mod metrics;
 mod middleware;
 mod openapi;
+mod pages;
 mod pagination;
 mod router;
 mod routes;
+mod sso;
 mod state;
 
 pub use auth::{Auth, CSRF_HEADER};

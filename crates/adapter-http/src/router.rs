@@ -39,7 +39,7 @@ pub(crate) fn api_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
 /// Layers, innermost first: body limit, timeout, CORS, security headers, panic catcher, problem
 /// rendering (which must see every error, including panics and timeouts), HTTP metrics (which
 /// see the final status), tracing, request id. `GET /metrics` is outside `/api/v1` and outside
-/// the OpenAPI document, like `/docs`.
+/// the OpenAPI document, like `/docs` and the pages (`/login`, `/`, `/settings/tokens`).
 pub fn router(state: AppState) -> Router {
     let settings = state.settings.clone();
     let (api, doc) = api_router();
@@ -53,7 +53,10 @@ pub fn router(state: AppState) -> Router {
         ),
     );
     let hsts = settings.secure_cookies.then(|| HeaderValue::from_static("max-age=31536000; includeSubDomains"));
+    let pages = crate::pages::router(&state);
     api.route("/metrics", axum::routing::get(metrics::render))
+        .merge(pages)
+        .merge(crate::sso::router())
         .with_state(state)
         .merge(docs)
         .fallback(not_found)

@@ -59,6 +59,11 @@ impl HttpSettings {
     pub fn session_cookie_name(&self) -> &'static str {
         if self.secure_cookies { "__Host-corkboard_session" } else { "corkboard_session" }
     }
+
+    /// The name of the cookie that binds a single sign-on attempt to the browser.
+    pub fn sso_cookie_name(&self) -> &'static str {
+        if self.secure_cookies { "__Host-corkboard_sso" } else { "corkboard_sso" }
+    }
 }
 
 /// The state shared by all handlers.

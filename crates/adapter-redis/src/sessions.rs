@@ -38,6 +38,8 @@ struct Stored {
     absolute_expires_at: DateTime<Utc>,
     client_ip: Option<String>,
     user_agent: Option<String>,
+    #[serde(default)]
+    sso_provider: Option<String>,
 }
 
 impl From<&Session> for Stored {
@@ -52,6 +54,7 @@ impl From<&Session> for Stored {
             absolute_expires_at: s.absolute_expires_at,
             client_ip: s.client_ip.clone(),
             user_agent: s.user_agent.clone(),
+            sso_provider: s.sso_provider.clone(),
         }
     }
 }
@@ -68,6 +71,7 @@ impl From<Stored> for Session {
             absolute_expires_at: s.absolute_expires_at,
             client_ip: s.client_ip,
             user_agent: s.user_agent,
+            sso_provider: s.sso_provider,
         }
     }
 }

@@ -18,6 +18,6 @@ mod sql;
 pub use audit_log::SeaAuditLog;
 pub use board_store::{SeaBoardStore, SeaBoardTx};
 pub use db::Db;
-pub use identity_store::{SeaIdentityStore, SeaIdentityTx, SeaSessionStore};
+pub use identity_store::{SeaIdentityStore, SeaIdentityTx, SeaSessionStore, SeaSsoLoginStore};
 pub use notes_store::{SeaNoteStore, SeaNoteTx};
 pub use reminders_store::{SeaReminderStore, SeaReminderTx};

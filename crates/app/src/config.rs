@@ -77,6 +77,61 @@ pub struct Config {
     pub auth: AuthConfig,
     /// The reminder scheduler worker.
     pub reminders: RemindersConfig,
+    /// Single sign-on through OpenID Connect providers.
+    pub oidc: OidcConfig,
+}
+
+/// Single sign-on: one table per provider (`[[oidc.providers]]`).
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct OidcConfig {
+    /// The providers, in the order their buttons appear.
+    #[serde(default)]
+    pub providers: Vec<OidcProviderConfig>,
+    /// Timeout of each request to a provider, in seconds.
+    #[serde(default = "default_oidc_timeout")]
+    pub http_timeout_secs: u64,
+    /// How long a provider's discovery document is cached, in seconds.
+    #[serde(default = "default_oidc_metadata_ttl")]
+    pub metadata_ttl_secs: u64,
+}
+
+fn default_oidc_timeout() -> u64 {
+    10
+}
+
+fn default_oidc_metadata_ttl() -> u64 {
+    3600
+}
+
+/// One OpenID provider. The redirect URI to register is `{public_url}/auth/oidc/{id}/callback`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct OidcProviderConfig {
+    /// Appears in `/auth/oidc/{id}/login`: letters, digits, `-` and `_`.
+    pub id: String,
+    /// The sign-in button's label.
+    pub display_name: String,
+    /// The issuer identifier (discovery is at `{issuer}/.well-known/openid-configuration`).
+    pub issuer: String,
+    /// Our client id at the provider.
+    pub client_id: String,
+    /// Our client secret; omit for a public client (PKCE only).
+    #[serde(default)]
+    pub client_secret: Option<Secret>,
+    /// Scopes to request; `openid` is always requested.
+    #[serde(default = "default_oidc_scopes")]
+    pub scopes: Vec<String>,
+    /// Whether a first sign-in creates the user.
+    #[serde(default)]
+    pub create_users: bool,
+    /// Whether a verified email links to an existing account with that email.
+    #[serde(default)]
+    pub trust_email: bool,
+}
+
+fn default_oidc_scopes() -> Vec<String> {
+    ["openid", "email", "profile"].map(str::to_owned).to_vec()
 }
 
 /// The reminder scheduler worker (runs when `workers` is on).
@@ -155,6 +210,11 @@ impl Default for Config {
                 hash_concurrency: std::thread::available_parallelism().map_or(2, std::num::NonZero::get),
             },
             reminders: RemindersConfig { poll_interval_ms: 1000, batch_size: 100 },
+            oidc: OidcConfig {
+                providers: Vec::new(),
+                http_timeout_secs: default_oidc_timeout(),
+                metadata_ttl_secs: default_oidc_metadata_ttl(),
+            },
         }
     }
 }
@@ -251,7 +311,44 @@ impl Config {
         if !(1..=10_000).contains(&self.reminders.batch_size) {
             errors.push("reminders.batch_size: must be 1 to 10000".into());
         }
+        self.validate_oidc(&mut errors);
         if errors.is_empty() { Ok(()) } else { Err(ConfigErrors(errors)) }
+    }
+
+    fn validate_oidc(&self, errors: &mut Vec<String>) {
+        if !(1..=120).contains(&self.oidc.http_timeout_secs) {
+            errors.push("oidc.http_timeout_secs: must be 1 to 120".into());
+        }
+        if !(60..=86_400).contains(&self.oidc.metadata_ttl_secs) {
+            errors.push("oidc.metadata_ttl_secs: must be 60 to 86400 (a day)".into());
+        }
+        let mut seen = std::collections::HashSet::new();
+        for (i, p) in self.oidc.providers.iter().enumerate() {
+            let at = format!("oidc.providers[{i}]");
+            let id_ok = (1..=40).contains(&p.id.len())
+                && p.id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+            if !id_ok {
+                errors.push(format!("{at}.id: '{}' must be 1 to 40 letters, digits, '-' or '_'", p.id));
+            } else if !seen.insert(p.id.as_str()) {
+                errors.push(format!("{at}.id: '{}' is used twice", p.id));
+            }
+            if p.display_name.trim().is_empty() || p.display_name.chars().count() > 100 {
+                errors.push(format!("{at}.display_name: must be 1 to 100 characters"));
+            }
+            let local = p.issuer.starts_with("http://127.0.0.1") || p.issuer.starts_with("http://localhost");
+            if !(p.issuer.starts_with("https://") || local) || p.issuer.contains(['?', '#']) {
+                errors.push(format!(
+                    "{at}.issuer: '{}' must be an https:// URL (http:// only on localhost) without query or fragment",
+                    p.issuer
+                ));
+            }
+            if p.client_id.is_empty() {
+                errors.push(format!("{at}.client_id: must not be empty"));
+            }
+            if p.scopes.iter().any(|s| s.is_empty() || s.contains(char::is_whitespace)) {
+                errors.push(format!("{at}.scopes: each scope must be one word"));
+            }
+        }
     }
 
     /// The database URL in force: the configured one, or the SQLite file under `data_dir`.
@@ -299,6 +396,31 @@ mod tests {
         c.reminders.batch_size = 0;
         let errors = c.validate().unwrap_err().0;
         assert_eq!(errors.len(), 2, "{errors:?}");
+    }
+
+    #[test]
+    fn oidc_providers_are_checked_one_by_one() {
+        let provider = |id: &str, issuer: &str| OidcProviderConfig {
+            id: id.into(),
+            display_name: "Corp".into(),
+            issuer: issuer.into(),
+            client_id: "corkboard".into(),
+            client_secret: Some(Secret::from("s3cret".to_owned())),
+            scopes: default_oidc_scopes(),
+            create_users: false,
+            trust_email: false,
+        };
+        let mut c = Config::default();
+        c.oidc.providers = vec![
+            provider("corp", "https://idp.example.com"),
+            provider("dev", "http://127.0.0.1:9090"),
+            provider("corp", "https://other.example.com"),
+            provider("bad/id", "http://idp.example.com"),
+        ];
+        let errors = c.validate().unwrap_err().0;
+        assert_eq!(errors.len(), 3, "{errors:?}");
+        assert!(errors[0].contains("used twice") && errors[2].contains("issuer"), "{errors:?}");
+        assert!(!format!("{c:?}").contains("s3cret"));
     }
 
     #[test]

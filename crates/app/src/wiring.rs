@@ -4,14 +4,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use adapter_http::{AppState, HttpSettings, Readiness};
+use adapter_oidc::{OidcProvider, OidcSettings};
 use adapter_redis::{RedisPool, RedisSessionStore};
 use adapter_sea_orm::{
-    Db, SeaAuditLog, SeaBoardStore, SeaIdentityStore, SeaNoteStore, SeaReminderStore, SeaSessionStore,
+    Db, SeaAuditLog, SeaBoardStore, SeaIdentityStore, SeaNoteStore, SeaReminderStore, SeaSessionStore, SeaSsoLoginStore,
 };
 use anyhow::Context as _;
 use audit::AuditService;
 use board::BoardService;
-use identity::{Argon2Hasher, IdentityService, SessionPolicy, SessionStore};
+use identity::{Argon2Hasher, IdentityProvider, IdentityService, SessionPolicy, SessionStore, SsoProviderInfo};
 use kernel::{Clock, IdGen, SystemClock, UuidV7};
 use notes::NoteService;
 use reminders::{NotificationService, ReminderService, Scheduler};
@@ -62,10 +63,10 @@ impl Services {
             Some(url) => Some(RedisPool::connect(url.expose(), &config.redis_key_prefix).await?),
             None => None,
         };
-        Ok(Self::assemble(config, db, redis))
+        Self::assemble(config, db, redis)
     }
 
-    fn assemble(config: &Config, db: Db, redis: Option<RedisPool>) -> Self {
+    fn assemble(config: &Config, db: Db, redis: Option<RedisPool>) -> anyhow::Result<Self> {
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let ids: Arc<dyn IdGen> = Arc::new(UuidV7);
         let sessions: Arc<dyn SessionStore> = match &redis {
@@ -84,7 +85,8 @@ impl Services {
             ids.clone(),
         )
         .with_session_policy(policy)
-        .with_password_login(config.auth.password_login);
+        .with_password_login(config.auth.password_login)
+        .with_sso(sso_providers(config, &clock)?, Arc::new(SeaSsoLoginStore::new(db.clone(), clock.clone())));
         let board_store = Arc::new(SeaBoardStore::new(db.clone()));
         let boards = BoardService::new(board_store.clone(), board_store, clock.clone(), ids.clone());
         let note_store = Arc::new(SeaNoteStore::new(db.clone()));
@@ -95,7 +97,7 @@ impl Services {
         let notifications = NotificationService::new(reminder_store.clone(), clock.clone()).with_ids(ids.clone());
         let scheduler = Scheduler::new(reminder_store, clock, ids, config.reminders.batch_size);
         let audit = AuditService::new(Arc::new(SeaAuditLog::new(db.clone())));
-        Self {
+        Ok(Self {
             db,
             redis,
             identity: Arc::new(identity),
@@ -105,7 +107,7 @@ impl Services {
             reminders: Arc::new(reminders),
             notifications: Arc::new(notifications),
             scheduler: Arc::new(scheduler),
-        }
+        })
     }
 
     /// The HTTP router over these services.
@@ -127,4 +129,31 @@ impl Services {
             metrics: crate::metrics::render(self.db.clone()),
         })
     }
+}
+
+/// One relying party per configured provider; nothing is fetched until a first sign-in.
+fn sso_providers(config: &Config, clock: &Arc<dyn Clock>) -> anyhow::Result<Vec<Arc<dyn IdentityProvider>>> {
+    let public_url = config.effective_public_url();
+    config
+        .oidc
+        .providers
+        .iter()
+        .map(|p| {
+            let info = SsoProviderInfo {
+                id: p.id.clone(),
+                display_name: p.display_name.clone(),
+                issuer: p.issuer.clone(),
+                create_users: p.create_users,
+                trust_email: p.trust_email,
+            };
+            let secret = p.client_secret.as_ref().map(|s| s.expose().to_owned());
+            let mut settings = OidcSettings::new(info, p.client_id.clone(), secret, &public_url);
+            settings.scopes.clone_from(&p.scopes);
+            settings.http_timeout = Duration::from_secs(config.oidc.http_timeout_secs);
+            settings.metadata_ttl = Duration::from_secs(config.oidc.metadata_ttl_secs);
+            let provider =
+                OidcProvider::new(settings, clock.clone()).with_context(|| format!("OIDC provider '{}'", p.id))?;
+            Ok(Arc::new(provider) as Arc<dyn IdentityProvider>)
+        })
+        .collect()
 }

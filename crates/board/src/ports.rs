@@ -5,6 +5,7 @@
 //! outbox row commit together or not at all). [`UserDirectory`] answers whether a user exists,
 //! without board depending on identity.
 
+use chrono::{DateTime, Utc};
 use kernel::{
     BoardId, CardId, ColumnId, CommentId, DomainEvent, LabelId, Page, PageRequest, RepoError, UserId, Version,
 };
@@ -49,6 +50,14 @@ pub trait BoardStore: Send + Sync {
     /// # Errors
     /// `RepoError::Unavailable` or `Unexpected` on store failure.
     async fn list_boards_for_user(&self, user: UserId, page: PageRequest) -> Result<Page<Board>, RepoError>;
+
+    /// The open cards with a due date before `until` on the boards `user` is a member of
+    /// (archived boards left out), soonest first, then by id; at most `limit`. One query for
+    /// the cards whatever the number of boards, plus their labels and assignees.
+    ///
+    /// # Errors
+    /// `RepoError::Unavailable` or `Unexpected` on store failure.
+    async fn cards_due_for_user(&self, user: UserId, until: DateTime<Utc>, limit: u32) -> Result<Vec<Card>, RepoError>;
 
     /// The members of `board`, by user id (the cursor is a user id).
     ///

@@ -25,6 +25,9 @@ pub enum IdentityError {
     /// Local passwords are turned off in configuration.
     #[error("password sign-in is disabled")]
     PasswordLoginDisabled,
+    /// A sign-in through an OpenID provider was refused.
+    #[error("single sign-on refused: {0}")]
+    Sso(crate::model::SsoFailure),
     /// Another account already uses this email.
     #[error("email already in use")]
     EmailTaken,

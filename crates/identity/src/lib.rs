@@ -11,13 +11,16 @@ mod service;
 
 pub use error::IdentityError;
 pub use model::{
-    AccessToken, DisplayName, Email, NewSession, NewUser, Password, PasswordHash, Role, Scope, ScopeSet, Session,
-    SessionKey, SessionPolicy, TokenName, User, UserPatch, UserStatus,
+    AccessToken, AuthorizationRequest, DisplayName, Email, ExternalIdentity, LinkedIdentity, NewSession, NewUser,
+    Password, PasswordHash, PendingSsoLogin, Role, Scope, ScopeSet, Session, SessionKey, SessionPolicy, SsoCallback,
+    SsoFailure, SsoProviderInfo, TokenName, User, UserPatch, UserStatus,
 };
 pub use password::Argon2Hasher;
-pub use ports::{IdentityStore, IdentityTx, PasswordHasher, SessionStore};
+pub use ports::{IdentityProvider, IdentityStore, IdentityTx, PasswordHasher, SessionStore, SsoLoginStore};
 pub use secret::{TOKEN_PREFIX, hash_secret};
-pub use service::{Authenticated, Credential, IdentityService, LoginOutcome};
+pub use service::{Authenticated, Credential, IdentityService, LoginOutcome, SSO_ATTEMPT_TTL, SsoStart};
 
 #[cfg(any(test, feature = "mocks"))]
-pub use ports::{MockIdentityStore, MockIdentityTx, MockPasswordHasher, MockSessionStore};
+pub use ports::{
+    MockIdentityProvider, MockIdentityStore, MockIdentityTx, MockPasswordHasher, MockSessionStore, MockSsoLoginStore,
+};

@@ -3,7 +3,10 @@
 use chrono::{DateTime, Utc};
 use kernel::{DomainEvent, Page, PageRequest, RepoError, SessionId, TokenId, UserId, Version};
 
-use crate::model::{AccessToken, Email, Password, PasswordHash, Session, SessionKey, User};
+use crate::model::{
+    AccessToken, AuthorizationRequest, Email, ExternalIdentity, LinkedIdentity, Password, PasswordHash,
+    PendingSsoLogin, Session, SessionKey, SsoFailure, SsoProviderInfo, User,
+};
 
 /// Where users and tokens live (the pool), and the door to a unit of work.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
@@ -26,6 +29,12 @@ pub trait IdentityStore: Send + Sync {
     /// # Errors
     /// `RepoError::Unavailable` when the database cannot be reached.
     async fn find_user_by_email(&self, email: &Email) -> Result<Option<User>, RepoError>;
+
+    /// The user linked to a provider's (issuer, subject), or `None`.
+    ///
+    /// # Errors
+    /// `RepoError::Unavailable` when the database cannot be reached.
+    async fn find_user_by_identity(&self, issuer: &str, subject: &str) -> Result<Option<User>, RepoError>;
 
     /// Users ordered by id.
     ///
@@ -79,6 +88,12 @@ pub trait IdentityTx: Send + Sync {
     /// # Errors
     /// `RepoError::Conflict` when the version is stale; `RepoError::NotFound` when the user is gone.
     async fn update_user(&self, user: &User, expected: Version) -> Result<(), RepoError>;
+
+    /// Links a provider's (issuer, subject) to a user.
+    ///
+    /// # Errors
+    /// `RepoError::Conflict` when the identity is already linked.
+    async fn link_identity(&self, link: &LinkedIdentity) -> Result<(), RepoError>;
 
     /// Inserts a token with the digest of its secret.
     ///
@@ -166,4 +181,54 @@ pub trait PasswordHasher: Send + Sync {
     /// Whether `password` matches `hash`. With `hash = None` it still does the same work
     /// against a dummy hash, so an unknown account takes as long as a wrong password.
     async fn verify(&self, password: &Password, hash: Option<PasswordHash>) -> bool;
+}
+
+/// One configured OpenID provider, as a relying party sees it: builds authorization requests and
+/// turns an authorization code into a verified identity.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait::async_trait]
+pub trait IdentityProvider: Send + Sync {
+    /// The provider's id, label and policy.
+    fn info(&self) -> &SsoProviderInfo;
+
+    /// A fresh authorization request (code flow, PKCE S256, `state`, `nonce`).
+    ///
+    /// # Errors
+    /// `SsoFailure::Unavailable` when discovery fails.
+    async fn authorization_request(&self) -> Result<AuthorizationRequest, SsoFailure>;
+
+    /// Exchanges `code` and verifies the ID token against `pending` (signature with the
+    /// provider's current keys, `iss`, `aud`, `azp`, `exp`, `iat`, `nonce`). `iss` is the
+    /// authorization response's issuer parameter, when sent.
+    ///
+    /// # Errors
+    /// `SsoFailure::IssuerMismatch`, `InvalidToken` or `Unavailable`.
+    async fn complete(
+        &self,
+        pending: &PendingSsoLogin,
+        code: &str,
+        iss: Option<String>,
+    ) -> Result<ExternalIdentity, SsoFailure>;
+
+    /// Where to send the browser to end its session at the provider (RP-initiated logout), if
+    /// the provider has an end-session endpoint.
+    async fn end_session_url(&self) -> Option<String>;
+}
+
+/// Sign-ins begun at a provider, kept until the browser comes back: each is taken once.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait::async_trait]
+pub trait SsoLoginStore: Send + Sync {
+    /// Stores an attempt under `key` (the digest of the browser's secret).
+    ///
+    /// # Errors
+    /// `RepoError::Unavailable` when the store cannot be reached.
+    async fn put(&self, key: &SessionKey, pending: &PendingSsoLogin) -> Result<(), RepoError>;
+
+    /// Removes and returns the attempt under `key`; a second call for the same key returns
+    /// `None`, even when two race.
+    ///
+    /// # Errors
+    /// `RepoError::Unavailable` when the store cannot be reached.
+    async fn take(&self, key: &SessionKey) -> Result<Option<PendingSsoLogin>, RepoError>;
 }

@@ -16,6 +16,8 @@ mod labels_and_comments;
 mod metrics;
 mod notes;
 mod notifications;
+mod pages;
 mod reminders;
+mod sso;
 mod tokens;
 mod users;

@@ -6,7 +6,8 @@ use std::sync::Arc;
 use adapter_sea_orm::{SeaIdentityStore, SeaSessionStore};
 use corkboard_tests::{TestDb, databases};
 use identity::{
-    AccessToken, DisplayName, Email, IdentityError, IdentityService, IdentityStore, IdentityTx, NewUser, Role, User,
+    AccessToken, DisplayName, Email, IdentityError, IdentityService, IdentityStore, IdentityTx, LinkedIdentity,
+    NewUser, Role, User,
 };
 use kernel::{Caller, DomainEvent, Page, PageRequest, RepoError, SystemClock, TokenId, UserId, UuidV7, Version};
 use sea_orm::{ConnectionTrait as _, Statement};
@@ -30,6 +31,9 @@ impl IdentityTx for FailingTx {
     }
     async fn update_user(&self, user: &User, expected: Version) -> Result<(), RepoError> {
         self.0.update_user(user, expected).await
+    }
+    async fn link_identity(&self, link: &LinkedIdentity) -> Result<(), RepoError> {
+        self.0.link_identity(link).await
     }
     async fn insert_token(&self, token: &AccessToken, hash: &str) -> Result<(), RepoError> {
         self.0.insert_token(token, hash).await
@@ -55,6 +59,9 @@ impl IdentityStore for FailingRecorder {
     }
     async fn find_user_by_email(&self, email: &Email) -> Result<Option<User>, RepoError> {
         self.0.find_user_by_email(email).await
+    }
+    async fn find_user_by_identity(&self, issuer: &str, subject: &str) -> Result<Option<User>, RepoError> {
+        self.0.find_user_by_identity(issuer, subject).await
     }
     async fn list_users(&self, page: PageRequest) -> Result<Page<User>, RepoError> {
         self.0.list_users(page).await

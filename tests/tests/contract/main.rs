@@ -12,3 +12,4 @@ mod notes_store;
 mod reminders_store;
 mod scheduler;
 mod session_store;
+mod sso_store;

@@ -63,6 +63,7 @@ fn session(user: UserId) -> Session {
         absolute_expires_at: now + Duration::days(1),
         client_ip: Some("127.0.0.1".into()),
         user_agent: Some("test".into()),
+        sso_provider: Some("corp".into()),
     }
 }
 

@@ -5,6 +5,7 @@ use board::{
     Board, BoardRole, BoardStore, BoardTx, BoardView, Card, CardFilter, Column, Comment, Label, Member, Rank, Siblings,
     UserDirectory,
 };
+use chrono::{DateTime, Utc};
 use kernel::{
     BoardId, CardId, ColumnId, CommentId, DomainEvent, LabelId, Page, PageRequest, RepoError, UserId, Version,
 };
@@ -73,6 +74,10 @@ impl BoardStore for SeaBoardStore {
 
     async fn list_members(&self, board: BoardId, page: PageRequest) -> Result<Page<Member>, RepoError> {
         boards::list_members(self.db.conn(), board, page).await
+    }
+
+    async fn cards_due_for_user(&self, user: UserId, until: DateTime<Utc>, limit: u32) -> Result<Vec<Card>, RepoError> {
+        cards::due_for_user(self.db.conn(), user, until, limit).await
     }
 
     async fn list_cards(&self, board: BoardId, filter: CardFilter, page: PageRequest) -> Result<Page<Card>, RepoError> {

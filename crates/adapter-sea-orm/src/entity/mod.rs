@@ -22,4 +22,6 @@ pub(crate) mod outbox_event;
 pub(crate) mod reminder;
 pub(crate) mod reminder_occurrence;
 pub(crate) mod session;
+pub(crate) mod sso_login;
 pub(crate) mod user;
+pub(crate) mod user_identity;

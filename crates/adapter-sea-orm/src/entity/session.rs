@@ -14,6 +14,7 @@ pub struct Model {
     pub absolute_expires_at: DateTimeUtc,
     pub client_ip: Option<String>,
     pub user_agent: Option<String>,
+    pub sso_provider: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

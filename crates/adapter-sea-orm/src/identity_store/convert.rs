@@ -76,6 +76,7 @@ pub(super) fn session_from_row(row: session::Model) -> Session {
         absolute_expires_at: row.absolute_expires_at,
         client_ip: row.client_ip,
         user_agent: row.user_agent,
+        sso_provider: row.sso_provider,
     }
 }
 
@@ -91,5 +92,6 @@ pub(super) fn session_to_row(key: &str, s: &Session) -> session::Model {
         absolute_expires_at: s.absolute_expires_at,
         client_ip: s.client_ip.clone(),
         user_agent: s.user_agent.clone(),
+        sso_provider: s.sso_provider.clone(),
     }
 }

@@ -4,7 +4,9 @@
 mod convert;
 mod queries;
 mod sessions;
+mod sso_logins;
 mod store;
 
 pub use sessions::SeaSessionStore;
+pub use sso_logins::SeaSsoLoginStore;
 pub use store::{SeaIdentityStore, SeaIdentityTx};

@@ -1,7 +1,7 @@
 //! Identity's queries, each written once over any connection (pool or transaction).
 
 use chrono::{DateTime, Utc};
-use identity::{AccessToken, User};
+use identity::{AccessToken, LinkedIdentity, User};
 use kernel::{Page, PageRequest, RepoError, TokenId, UserId, Version};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -10,7 +10,7 @@ use sea_orm::{
 };
 
 use super::convert::{token_from_row, token_to_row, user_from_row, user_to_row};
-use crate::entity::{access_token, user};
+use crate::entity::{access_token, user, user_identity};
 use crate::error::RepoResult;
 use crate::sql::{for_update, versioned};
 
@@ -21,6 +21,30 @@ pub(super) async fn get_user<C: ConnectionTrait>(conn: &C, id: UserId) -> Result
 
 pub(super) async fn find_user_by_email<C: ConnectionTrait>(conn: &C, email: &str) -> Result<Option<User>, RepoError> {
     user::Entity::find().filter(user::Column::Email.eq(email)).one(conn).await.repo()?.map(user_from_row).transpose()
+}
+
+pub(super) async fn find_user_by_identity<C: ConnectionTrait>(
+    conn: &C,
+    issuer: &str,
+    subject: &str,
+) -> Result<Option<User>, RepoError> {
+    let link = user_identity::Entity::find_by_id((issuer.to_owned(), subject.to_owned())).one(conn).await.repo()?;
+    match link {
+        Some(link) => get_user(conn, UserId::from_uuid(link.user_id)).await.map(Some),
+        None => Ok(None),
+    }
+}
+
+pub(super) async fn link_identity<C: ConnectionTrait>(conn: &C, link: &LinkedIdentity) -> Result<(), RepoError> {
+    let row = user_identity::Model {
+        issuer: link.issuer.clone(),
+        subject: link.subject.clone(),
+        user_id: link.user_id.as_uuid(),
+        provider: link.provider.clone(),
+        created_at: link.created_at,
+    };
+    user_identity::Entity::insert(row.into_active_model()).exec_without_returning(conn).await.repo()?;
+    Ok(())
 }
 
 pub(super) async fn list_users<C: ConnectionTrait>(conn: &C, page: PageRequest) -> Result<Page<User>, RepoError> {

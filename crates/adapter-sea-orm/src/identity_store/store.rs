@@ -1,7 +1,7 @@
 //! [`identity::IdentityStore`] and its unit of work on SeaORM.
 
 use chrono::{DateTime, Utc};
-use identity::{AccessToken, Email, IdentityStore, IdentityTx, User};
+use identity::{AccessToken, Email, IdentityStore, IdentityTx, LinkedIdentity, User};
 use kernel::{DomainEvent, Page, PageRequest, RepoError, TokenId, UserId, Version};
 use sea_orm::{DatabaseTransaction, TransactionTrait as _};
 
@@ -43,6 +43,10 @@ impl IdentityStore for SeaIdentityStore {
         queries::find_user_by_email(self.db.conn(), email.as_str()).await
     }
 
+    async fn find_user_by_identity(&self, issuer: &str, subject: &str) -> Result<Option<User>, RepoError> {
+        queries::find_user_by_identity(self.db.conn(), issuer, subject).await
+    }
+
     async fn list_users(&self, page: PageRequest) -> Result<Page<User>, RepoError> {
         queries::list_users(self.db.conn(), page).await
     }
@@ -76,6 +80,10 @@ impl IdentityTx for SeaIdentityTx {
 
     async fn update_user(&self, user: &User, expected: Version) -> Result<(), RepoError> {
         queries::update_user(&self.txn, user, expected).await
+    }
+
+    async fn link_identity(&self, link: &LinkedIdentity) -> Result<(), RepoError> {
+        queries::link_identity(&self.txn, link).await
     }
 
     async fn insert_token(&self, token: &AccessToken, secret_hash: &str) -> Result<(), RepoError> {

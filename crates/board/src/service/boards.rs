@@ -5,7 +5,7 @@ use serde_json::Value;
 
 use super::{BoardService, Subject, check_version, role_in};
 use crate::error::BoardError;
-use crate::model::{Board, BoardChanges, BoardRole, BoardView, Member, NewBoard};
+use crate::model::{Board, BoardChanges, BoardRole, BoardView, Card, Member, NewBoard};
 
 impl BoardService {
     /// Creates a board; the caller becomes its owner.
@@ -44,6 +44,20 @@ impl BoardService {
     #[tracing::instrument(skip_all, err(level = "debug"))]
     pub async fn list_boards(&self, caller: &Caller, page: PageRequest) -> Result<Page<Board>, BoardError> {
         Ok(self.store.list_boards_for_user(caller.user_id, page).await?)
+    }
+
+    /// The caller's open cards due within `within` from now, overdue ones included, across
+    /// every board they are a member of: soonest first, at most `limit` (clamped to 1..=200).
+    #[tracing::instrument(skip_all, err(level = "debug"))]
+    pub async fn cards_due_soon(
+        &self,
+        caller: &Caller,
+        within: chrono::Duration,
+        limit: u32,
+    ) -> Result<Vec<Card>, BoardError> {
+        let until = self.now() + within;
+        let limit = limit.clamp(1, PageRequest::MAX_LIMIT);
+        Ok(self.store.cards_due_for_user(caller.user_id, until, limit).await?)
     }
 
     /// The whole board: members, labels, columns and their open cards.
@@ -188,6 +202,21 @@ mod tests {
         let page =
             service(store, MockUserDirectory::new()).list_boards(&caller(VIEWER), PageRequest::first()).await.unwrap();
         assert_eq!(page.items.len(), 1);
+    }
+
+    #[tokio::test]
+    async fn cards_due_soon_asks_for_the_callers_cards_up_to_the_horizon_with_a_bounded_limit() {
+        let mut store = MockBoardStore::new();
+        store
+            .expect_cards_due_for_user()
+            .times(1)
+            .withf(|user, until, limit| *user == VIEWER && *until == t0() + chrono::Duration::days(7) && *limit == 200)
+            .returning(|_, _, _| Ok(Vec::new()));
+        let cards = service(store, MockUserDirectory::new())
+            .cards_due_soon(&caller(VIEWER), chrono::Duration::days(7), 10_000)
+            .await
+            .unwrap();
+        assert!(cards.is_empty());
     }
 
     #[tokio::test]

@@ -23,6 +23,9 @@ pub struct Session {
     pub client_ip: Option<String>,
     /// The client's user agent at sign-in.
     pub user_agent: Option<String>,
+    /// The SSO provider the user signed in through (`None` for a password sign-in); sign-out
+    /// ends the provider's session too when it can.
+    pub sso_provider: Option<String>,
 }
 
 impl std::fmt::Debug for Session {

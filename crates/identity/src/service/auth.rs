@@ -108,7 +108,7 @@ impl IdentityService {
         if let Some(old) = previous {
             self.sessions.delete(&SessionKey::from_secret(old)).await?;
         }
-        let session = self.start_session(&user, meta).await?;
+        let session = self.start_session(&user, meta, None).await?;
         let draft = EventDraft {
             action: "auth.login_succeeded",
             resource_type: "session",
@@ -119,7 +119,12 @@ impl IdentityService {
         Ok(LoginOutcome { user, session })
     }
 
-    async fn start_session(&self, user: &User, meta: &RequestMeta) -> Result<NewSession, IdentityError> {
+    pub(super) async fn start_session(
+        &self,
+        user: &User,
+        meta: &RequestMeta,
+        sso_provider: Option<&str>,
+    ) -> Result<NewSession, IdentityError> {
         let now = self.clock.now();
         let secret = random_secret();
         let session = Session {
@@ -132,6 +137,7 @@ impl IdentityService {
             absolute_expires_at: now + self.policy.absolute_timeout,
             client_ip: meta.client_ip.clone(),
             user_agent: meta.user_agent.clone(),
+            sso_provider: sso_provider.map(str::to_owned),
         };
         self.sessions.create(&SessionKey::from_secret(&secret), &session).await?;
         Ok(NewSession { session, secret })
@@ -321,6 +327,7 @@ mod tests {
             absolute_expires_at: now + Duration::days(1),
             client_ip: None,
             user_agent: None,
+            sso_provider: None,
         }
     }
 

@@ -1,6 +1,7 @@
 //! Identity's use cases.
 
 mod auth;
+mod sso;
 mod tokens;
 mod users;
 
@@ -10,6 +11,7 @@ use kernel::{Actor, Changes, Clock, DomainEvent, IdGen, RequestMeta};
 use uuid::Uuid;
 
 pub use auth::{Authenticated, Credential, LoginOutcome};
+pub use sso::{SSO_ATTEMPT_TTL, SsoStart};
 
 use crate::model::SessionPolicy;
 use crate::ports::{IdentityStore, PasswordHasher, SessionStore};
@@ -25,6 +27,7 @@ pub struct IdentityService {
     ids: Arc<dyn IdGen>,
     policy: SessionPolicy,
     password_login: bool,
+    sso: Option<sso::Sso>,
 }
 
 impl std::fmt::Debug for IdentityService {
@@ -50,7 +53,7 @@ impl IdentityService {
         clock: Arc<dyn Clock>,
         ids: Arc<dyn IdGen>,
     ) -> Self {
-        Self { store, sessions, hasher, clock, ids, policy: SessionPolicy::default(), password_login: true }
+        Self { store, sessions, hasher, clock, ids, policy: SessionPolicy::default(), password_login: true, sso: None }
     }
 
     /// Overrides the session lifetimes.
@@ -151,6 +154,22 @@ pub(crate) mod test_support {
         use kernel::IdGen as _;
         static IDS: std::sync::LazyLock<SequentialIds> = std::sync::LazyLock::new(SequentialIds::default);
         IDS.new_id()
+    }
+
+    pub(crate) fn session(user: UserId) -> crate::model::Session {
+        let now = Utc.with_ymd_and_hms(2026, 1, 1, 9, 0, 0).unwrap();
+        crate::model::Session {
+            id: kernel::SessionId::from_uuid(id()),
+            user_id: user,
+            csrf_token: "csrf".into(),
+            created_at: now,
+            last_seen_at: now,
+            idle_expires_at: now + chrono::Duration::hours(1),
+            absolute_expires_at: now + chrono::Duration::days(1),
+            client_ip: None,
+            user_agent: None,
+            sso_provider: None,
+        }
     }
 
     pub(crate) fn user(role: Role) -> User {

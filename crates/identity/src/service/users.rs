@@ -5,6 +5,7 @@ use kernel::{Actor, Caller, Changes, Page, PageRequest, RepoError, RequestMeta, 
 use super::{EventDraft, IdentityService};
 use crate::IdentityError;
 use crate::model::{DisplayName, Email, NewUser, Password, Role, User, UserPatch, UserStatus};
+use crate::ports::IdentityTx;
 
 impl IdentityService {
     /// Creates an administrator from the command line (no caller: the actor is the system).
@@ -27,6 +28,20 @@ impl IdentityService {
     }
 
     async fn insert_user(&self, new: NewUser, actor: Actor, meta: &RequestMeta) -> Result<User, IdentityError> {
+        let tx = self.store.begin().await?;
+        let user = self.insert_user_in(tx.as_ref(), new, actor, meta).await?;
+        tx.commit().await?;
+        Ok(user)
+    }
+
+    /// Inserts a user and records `user.created` in `tx`, without committing.
+    pub(super) async fn insert_user_in(
+        &self,
+        tx: &dyn IdentityTx,
+        new: NewUser,
+        actor: Actor,
+        meta: &RequestMeta,
+    ) -> Result<User, IdentityError> {
         let password_hash = match &new.password {
             Some(pw) => Some(self.hasher.hash(pw).await?),
             None => None,
@@ -43,7 +58,6 @@ impl IdentityService {
             created_at: now,
             updated_at: now,
         };
-        let tx = self.store.begin().await?;
         // The users table has two unique keys, the id we just generated and the email.
         tx.insert_user(&user).await.map_err(|e| match e {
             RepoError::Conflict(_) => IdentityError::EmailTaken,
@@ -56,7 +70,7 @@ impl IdentityService {
             .set("password", user.password_hash.is_some().then_some("set"));
         let draft =
             EventDraft { action: "user.created", resource_type: "user", resource_id: user.id.as_uuid(), changes };
-        self.record_and_commit(tx, actor, meta, draft).await?;
+        tx.record(&self.event(actor, meta, draft)).await?;
         Ok(user)
     }
 
