@@ -38,11 +38,22 @@ impl App {
     /// Connects to the stores (migrating when configured to), wires the services and binds
     /// the listener. Port 0 in `config.listen` picks a free port ([`App::port`]).
     pub async fn build(config: &Config) -> anyhow::Result<Self> {
+        let listener =
+            TcpListener::bind(&config.listen).await.with_context(|| format!("cannot listen on {}", config.listen))?;
+        // Without a configured public URL the server is reached where it listens; with port 0
+        // that is the port just picked, which redirects and origin checks must name.
+        let bound;
+        let config = if config.public_url.is_none() {
+            let mut c = config.clone();
+            c.public_url = Some(format!("http://{}", listener.local_addr().context("no local address")?));
+            bound = c;
+            &bound
+        } else {
+            config
+        };
         let services = Services::connect(config).await?;
         let readiness = Arc::new(Checks::new(services.db.clone(), services.redis.clone()));
         let router = services.router(config, readiness.clone());
-        let listener =
-            TcpListener::bind(&config.listen).await.with_context(|| format!("cannot listen on {}", config.listen))?;
         let workers = config.workers.then(|| Duration::from_millis(config.reminders.poll_interval_ms));
         Ok(Self {
             listener,
