@@ -37,10 +37,9 @@ migrate *ARGS:
 openapi:
     cargo run -q -- openapi
 
-# Browser end-to-end tests (not implemented yet).
+# Browser end-to-end test: a real OpenID Provider, the server on PostgreSQL + Redis, headless Chromium (tests/e2e/run.sh; needs /usr/bin/chromium and node).
 e2e:
-    @echo "just e2e: not implemented yet: see the open issue for browser SSO end-to-end tests (SPEC §6)" >&2
-    @exit 1
+    bash tests/e2e/run.sh
 
 # Benchmark on PostgreSQL + Redis (`just bench`) or the embedded SQLite (`just bench sqlite`): release build, seed, load with wrk, report to docs/performance/ and stdout. More options: `just bench postgres --help`.
 bench backend="postgres" *ARGS:

@@ -1,7 +1,8 @@
 // A development OpenID Provider for the compose stack, on the certified `oidc-provider` package.
 // Its built-in login page accepts any user name (and any password): the name becomes the
 // subject, and `<name>@corkboard.test` (or the name itself when it holds an `@`) the verified
-// email. Never expose it outside a development machine.
+// email. Never expose it outside a development machine. The browser end-to-end test
+// (tests/e2e, `just e2e`) runs this same provider on loopback.
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import Provider from 'oidc-provider';
 
@@ -9,6 +10,8 @@ const env = (name, fallback) => process.env[name] || fallback;
 
 const issuer = env('OIDC_ISSUER', 'http://oidc:9090');
 const port = Number(env('OIDC_PORT', '9090'));
+// Every interface by default (the compose network); the end-to-end test binds loopback only.
+const host = env('OIDC_HOST', undefined);
 const publicUrl = env('CORKBOARD_PUBLIC_URL', 'http://localhost:8080').replace(/\/$/, '');
 const providerId = env('CORKBOARD_OIDC_PROVIDER_ID', 'dev');
 
@@ -45,6 +48,6 @@ const provider = new Provider(issuer, {
   },
 });
 
-provider.listen(port, () => {
-  console.log(`development OpenID Provider: issuer ${issuer}, listening on :${port}`);
+provider.listen(port, host, () => {
+  console.log(`development OpenID Provider: issuer ${issuer}, listening on ${host ?? ''}:${port}`);
 });
