@@ -128,6 +128,9 @@ pub struct OidcProviderConfig {
     /// Whether a verified email links to an existing account with that email.
     #[serde(default)]
     pub trust_email: bool,
+    /// Accept a plain-http issuer off localhost (a development provider on a private network).
+    #[serde(default)]
+    pub allow_http: bool,
 }
 
 fn default_oidc_scopes() -> Vec<String> {
@@ -336,9 +339,10 @@ impl Config {
                 errors.push(format!("{at}.display_name: must be 1 to 100 characters"));
             }
             let local = p.issuer.starts_with("http://127.0.0.1") || p.issuer.starts_with("http://localhost");
-            if !(p.issuer.starts_with("https://") || local) || p.issuer.contains(['?', '#']) {
+            let http_ok = p.issuer.starts_with("http://") && (local || p.allow_http);
+            if !(p.issuer.starts_with("https://") || http_ok) || p.issuer.contains(['?', '#']) {
                 errors.push(format!(
-                    "{at}.issuer: '{}' must be an https:// URL (http:// only on localhost) without query or fragment",
+                    "{at}.issuer: '{}' must be an https:// URL without query or fragment (http:// only on localhost or with allow_http)",
                     p.issuer
                 ));
             }
@@ -409,6 +413,7 @@ mod tests {
             scopes: default_oidc_scopes(),
             create_users: false,
             trust_email: false,
+            allow_http: false,
         };
         let mut c = Config::default();
         c.oidc.providers = vec![

@@ -89,6 +89,7 @@ async fn app_with(backend: Backend, provider: &TestProvider, create_users: bool,
             scopes: vec!["openid".into(), "email".into(), "profile".into()],
             create_users,
             trust_email,
+            allow_http: false,
         }];
     })
     .await
