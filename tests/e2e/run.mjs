@@ -83,14 +83,15 @@ async function createToken(page, name) {
   return secret;
 }
 
-/** Signs out with the page's button; follows the provider's end-session confirmation when there is one. */
+/** Signs out with the page's button; follows the provider's end-session confirmation when there
+ * is one. Whether the browser went through the provider (RP-initiated logout). */
 async function signOut(page) {
   await page.click('button:has-text("Sign out")');
   await page.waitForURL((url) => url.href.startsWith(`${base}/login`) || url.href.startsWith(issuer));
-  if (page.url().startsWith(issuer)) {
-    await page.click('button:has-text("Yes, sign me out")');
-    await page.waitForURL((url) => url.href.startsWith(`${base}/login`));
-  }
+  if (!page.url().startsWith(issuer)) return false;
+  await page.click('button:has-text("Yes, sign me out")');
+  await page.waitForURL((url) => url.href.startsWith(`${base}/login`));
+  return true;
 }
 
 test('single sign-on through the OpenID Provider, a token, the API, and sign-out', async () => {
@@ -127,7 +128,7 @@ test('single sign-on through the OpenID Provider, a token, the API, and sign-out
     assert.equal(bySession.status, 200, 'the session cookie works on the API too');
     assert.equal(bySession.body.user.id, me.body.user.id);
 
-    await signOut(page);
+    assert.equal(await signOut(page), true, "signing out goes through the provider's end-session endpoint");
     const old = await api('/api/v1/me', { cookie });
     assert.equal(old.status, 401, `the old cookie is refused after sign-out: ${JSON.stringify(old.body)}`);
     const home = await page.goto(`${base}/`);
@@ -157,7 +158,7 @@ test('the password form signs in, the token works, and sign-out ends the session
     assert.equal(me.body.user.email, env('E2E_ADMIN_EMAIL'));
 
     await page.goto(`${base}/`);
-    await signOut(page);
+    assert.equal(await signOut(page), false, 'a password session signs out here only');
     const old = await api('/api/v1/me', { cookie });
     assert.equal(old.status, 401, 'the old cookie is refused after sign-out');
   } finally {
