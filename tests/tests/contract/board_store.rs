@@ -237,6 +237,53 @@ async fn cards_are_filtered_and_paged_by_id() {
 }
 
 #[tokio::test]
+async fn cards_due_for_a_user_span_their_open_boards_soonest_first_and_leave_out_the_rest() {
+    for db in databases().await {
+        let s = seed(&db).await;
+        let store = SeaBoardStore::new(db.db.clone());
+        let ids = |cards: &[Card]| cards.iter().map(|c| c.id).collect::<Vec<_>>();
+        // A second board of the owner's, with a card overdue, an archived card due soon and one
+        // without a due date; a third, archived board with a card due soon.
+        let second = new_board(s.owner);
+        let archived_board = Board { archived: true, ..new_board(s.owner) };
+        let (col, col3) = (column(second.id, "V", None), column(archived_board.id, "V", None));
+        let mut overdue = card(second.id, col.id, "a", s.owner);
+        overdue.due_at = Some(now() - Duration::days(3));
+        let mut archived_card = card(second.id, col.id, "b", s.owner);
+        archived_card.due_at = Some(now() + Duration::hours(1));
+        archived_card.archived = true;
+        let undated = card(second.id, col.id, "c", s.owner);
+        let mut on_archived_board = card(archived_board.id, col3.id, "a", s.owner);
+        on_archived_board.due_at = Some(now() + Duration::hours(2));
+        let tx = store.begin().await.unwrap();
+        for b in [&second, &archived_board] {
+            tx.insert_board(b).await.unwrap();
+            tx.insert_member(&member(b.id, s.owner, BoardRole::Owner)).await.unwrap();
+        }
+        tx.insert_column(&col).await.unwrap();
+        tx.insert_column(&col3).await.unwrap();
+        for c in [&overdue, &archived_card, &undated, &on_archived_board] {
+            tx.insert_card(c).await.unwrap();
+        }
+        tx.commit().await.unwrap();
+
+        let within = |days| now() + Duration::days(days);
+        let due = store.cards_due_for_user(s.owner, within(7), 50).await.unwrap();
+        assert_eq!(ids(&due), [overdue.id, s.cards[0].id], "{:?}: open boards, open cards, soonest first", db.backend);
+        assert_eq!(due[1], s.cards[0], "{:?}: with labels and assignees", db.backend);
+        let due = store.cards_due_for_user(s.owner, within(30), 50).await.unwrap();
+        assert_eq!(ids(&due), [overdue.id, s.cards[0].id, s.cards[2].id], "{:?}", db.backend);
+        let due = store.cards_due_for_user(s.owner, within(30), 1).await.unwrap();
+        assert_eq!(ids(&due), [overdue.id], "{:?}: at most the limit", db.backend);
+        // The editor is a member of the first board only.
+        let due = store.cards_due_for_user(s.editor, within(30), 50).await.unwrap();
+        assert_eq!(ids(&due), [s.cards[0].id, s.cards[2].id], "{:?}", db.backend);
+        let stranger = UserId::from_uuid(Uuid::now_v7());
+        assert!(store.cards_due_for_user(stranger, within(30), 50).await.unwrap().is_empty());
+    }
+}
+
+#[tokio::test]
 async fn deleting_a_board_deletes_everything_on_it() {
     for db in databases().await {
         let s = seed(&db).await;
