@@ -14,14 +14,13 @@ use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum_extra::extract::CookieJar;
-use axum_extra::extract::cookie::{Cookie, SameSite};
 use identity::{Authenticated, IdentityError, SsoCallback};
 use serde::Deserialize;
 
 use crate::auth::{request_meta, session_secret};
 use crate::pages::{PageError, PageForm, see_other};
-use crate::routes::auth::{expired_cookie, session_cookie};
-use crate::state::{AppState, HttpSettings};
+use crate::routes::auth::{expired_cookie, removal, session_cookie, site_cookie};
+use crate::state::AppState;
 
 pub(crate) fn router() -> Router<AppState> {
     Router::new()
@@ -34,7 +33,7 @@ pub(crate) fn router() -> Router<AppState> {
 async fn begin(State(s): State<AppState>, Path(provider): Path<String>) -> Response {
     match s.identity.sso_begin(&provider).await {
         Ok(start) => {
-            let cookie = attempt_cookie(&s.settings, start.attempt_secret, start.ttl);
+            let cookie = site_cookie(&s.settings, s.settings.sso_cookie_name(), start.attempt_secret, start.ttl);
             (CookieJar::new().add(cookie), see_other(&start.redirect_url)).into_response()
         }
         Err(IdentityError::Sso(reason)) => see_other(&format!("/login?error={}", reason.code())),
@@ -60,7 +59,7 @@ async fn callback(State(s): State<AppState>, Path(provider): Path<String>, parts
     let attempt = jar.get(s.settings.sso_cookie_name()).map(|c| c.value().to_owned());
     let previous = session_secret(&parts, &s);
     let meta = request_meta(&parts, &s);
-    let spent = CookieJar::new().add(expired_attempt_cookie(&s.settings));
+    let spent = CookieJar::new().add(removal(&s.settings, s.settings.sso_cookie_name()));
     match s.identity.sso_complete(&provider, attempt.as_deref(), callback, previous.as_deref(), &meta).await {
         Ok(outcome) => {
             let ttl = outcome.session.session.absolute_expires_at - outcome.session.session.created_at;
@@ -89,22 +88,4 @@ async fn logout(State(s): State<AppState>, form: PageForm) -> Response {
     }
     let jar = CookieJar::new().add(expired_cookie(&s.settings));
     (jar, see_other(next.as_deref().unwrap_or("/login"))).into_response()
-}
-
-/// The cookie binding a sign-in attempt to this browser. `SameSite=Lax` (not `Strict`): the
-/// provider's redirect back is a cross-site top-level navigation, which must carry it.
-fn attempt_cookie(settings: &HttpSettings, secret: String, ttl: chrono::Duration) -> Cookie<'static> {
-    let mut cookie = Cookie::new(settings.sso_cookie_name(), secret);
-    cookie.set_http_only(true);
-    cookie.set_same_site(SameSite::Lax);
-    cookie.set_secure(settings.secure_cookies);
-    cookie.set_path("/");
-    cookie.set_max_age(cookie::time::Duration::seconds(ttl.num_seconds()));
-    cookie
-}
-
-fn expired_attempt_cookie(settings: &HttpSettings) -> Cookie<'static> {
-    let mut cookie = attempt_cookie(settings, String::new(), chrono::Duration::zero());
-    cookie.make_removal();
-    cookie
 }

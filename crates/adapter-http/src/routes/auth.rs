@@ -74,10 +74,26 @@ async fn logout(State(s): State<AppState>, auth: Auth) -> Result<Response, ApiEr
     Ok((StatusCode::NO_CONTENT, jar).into_response())
 }
 
-/// The session cookie: HttpOnly, SameSite=Lax, and Secure with the `__Host-` prefix unless
-/// the server runs on plain-http localhost.
+/// The session cookie.
 pub(crate) fn session_cookie(settings: &HttpSettings, secret: String, ttl: chrono::Duration) -> Cookie<'static> {
-    let mut cookie = Cookie::new(settings.session_cookie_name(), secret);
+    site_cookie(settings, settings.session_cookie_name(), secret, ttl)
+}
+
+/// A cookie that deletes the session cookie.
+pub(crate) fn expired_cookie(settings: &HttpSettings) -> Cookie<'static> {
+    removal(settings, settings.session_cookie_name())
+}
+
+/// A cookie of ours: for the whole site, HttpOnly, SameSite=Lax (a provider's redirect back is
+/// a cross-site top-level navigation that must carry it), and Secure with a `__Host-` name
+/// (chosen by `HttpSettings`) unless the server runs on plain-http localhost.
+pub(crate) fn site_cookie(
+    settings: &HttpSettings,
+    name: &'static str,
+    value: String,
+    ttl: chrono::Duration,
+) -> Cookie<'static> {
+    let mut cookie = Cookie::new(name, value);
     cookie.set_http_only(true);
     cookie.set_same_site(SameSite::Lax);
     cookie.set_secure(settings.secure_cookies);
@@ -86,9 +102,9 @@ pub(crate) fn session_cookie(settings: &HttpSettings, secret: String, ttl: chron
     cookie
 }
 
-/// A cookie that deletes the session cookie.
-pub(crate) fn expired_cookie(settings: &HttpSettings) -> Cookie<'static> {
-    let mut cookie = session_cookie(settings, String::new(), chrono::Duration::zero());
+/// A cookie that deletes the cookie `name`.
+pub(crate) fn removal(settings: &HttpSettings, name: &'static str) -> Cookie<'static> {
+    let mut cookie = site_cookie(settings, name, String::new(), chrono::Duration::zero());
     cookie.make_removal();
     cookie
 }

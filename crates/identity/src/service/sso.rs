@@ -189,7 +189,7 @@ impl IdentityService {
                 if user.status != UserStatus::Active {
                     return refuse(SsoFailure::AccountDisabled);
                 }
-                Ok(user)
+                Account::Existing(user)
             }
             (Some(_), _) => return refuse(SsoFailure::EmailNotLinkable),
             (None, Some(email)) if info.create_users => {
@@ -199,14 +199,14 @@ impl IdentityService {
                     .and_then(|n| DisplayName::parse(n).ok())
                     .or_else(|| DisplayName::parse(email.as_str().split('@').next().unwrap_or_default()).ok())
                     .ok_or(IdentityError::Sso(SsoFailure::NoAccount))?;
-                Err(NewUser { email, display_name, password: None, role: Role::Member })
+                Account::New(NewUser { email, display_name, password: None, role: Role::Member })
             }
             (None, _) => return refuse(SsoFailure::NoAccount),
         };
         let tx = self.store.begin().await?;
         let user = match found {
-            Ok(user) => user,
-            Err(new) => self.insert_user_in(tx.as_ref(), new, Actor::System, meta).await?,
+            Account::Existing(user) => user,
+            Account::New(new) => self.insert_user_in(tx.as_ref(), new, Actor::System, meta).await?,
         };
         let link = link(user.id);
         // A concurrent first sign-in of the same identity loses on the key and may retry.
@@ -231,6 +231,12 @@ impl IdentityService {
         let (_, provider) = self.provider(id)?;
         provider.end_session_url().await
     }
+}
+
+/// The account an unlinked identity gets: one that exists, or one to create.
+enum Account {
+    Existing(User),
+    New(NewUser),
 }
 
 /// A provider's error code kept to the characters RFC 6749 allows for it, and short.
