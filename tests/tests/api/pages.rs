@@ -347,3 +347,51 @@ async fn the_sign_in_page_names_errors_from_a_fixed_list() {
         assert_eq!(browser.get("/login?error=a&error=b&next=1&x[]=&&").await.status, 200);
     }
 }
+
+#[tokio::test]
+async fn the_sign_in_page_offers_each_provider_and_lets_their_origins_receive_the_sign_out() {
+    let Some(app) = TestApp::spawn_with(corkboard_tests::Backend::Sqlite, |c| {
+        c.oidc.providers = vec![app::config::OidcProviderConfig {
+            id: "corp".into(),
+            display_name: "Corp <SSO>".into(),
+            // Never contacted: discovery happens when someone chooses the provider.
+            issuer: "https://idp.example.com/realms/corp".into(),
+            client_id: "corkboard".into(),
+            client_secret: None,
+            scopes: vec!["openid".into()],
+            create_users: false,
+            trust_email: false,
+            allow_http: false,
+        }];
+    })
+    .await
+    else {
+        return;
+    };
+    let browser = Browser::new(&app);
+    let login = browser.get("/login").await;
+    assert!(
+        login.body.contains(r#"<a class="button" href="/auth/oidc/corp/login">Sign in with Corp &lt;SSO&gt;</a>"#),
+        "{}",
+        login.body
+    );
+    assert!(login.body.contains(r#"action="/login""#), "password sign-in is on by default");
+    let csp = login.header("content-security-policy");
+    assert!(csp.contains("form-action 'self' https://idp.example.com;"), "{csp}");
+}
+
+#[tokio::test]
+async fn without_password_sign_in_the_form_is_gone_and_its_target_refuses() {
+    let Some(app) = TestApp::spawn_with(corkboard_tests::Backend::Sqlite, |c| c.auth.password_login = false).await
+    else {
+        return;
+    };
+    let browser = Browser::new(&app);
+    let login = browser.get("/login").await;
+    assert_eq!(login.status, 200);
+    assert!(!login.body.contains(r#"action="/login""#), "{}", login.body);
+    assert!(login.body.contains("No sign-in method is configured."));
+    let page = browser.post("/login", &[("email", "root@corkboard.test"), ("password", "root password")]).await;
+    assert_eq!(page.status, 403);
+    assert!(page.headers.get("set-cookie").is_none());
+}
