@@ -5,6 +5,7 @@ use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::response::Response;
 use axum::{Router, middleware};
 use std::time::Duration;
+use tower::util::{MapResponseLayer, option_layer};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
@@ -63,16 +64,9 @@ pub fn router(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(settings.body_limit))
         .layer(RequestBodyLimitLayer::new(settings.body_limit))
         .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, settings.request_timeout))
-        .layer(cors(&settings))
-        .layer(header_default(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
-        .layer(header_default(header::X_FRAME_OPTIONS, "DENY"))
-        .layer(header_default(header::REFERRER_POLICY, "no-referrer"))
-        .layer(header_default(header::CONTENT_SECURITY_POLICY, "default-src 'none'; frame-ancestors 'none'"))
-        .layer(header_default(HeaderName::from_static("cross-origin-opener-policy"), "same-origin"))
-        .layer(header_default(header::CACHE_CONTROL, "no-store"))
-        .layer(SetResponseHeaderLayer::if_not_present(header::STRICT_TRANSPORT_SECURITY, move |_: &Response| {
-            hsts.clone()
-        }))
+        // Without allowed origins there is nothing for CORS to add: no layer at all then.
+        .layer(option_layer((!settings.cors_origins.is_empty()).then(|| cors(&settings))))
+        .layer(MapResponseLayer::new(move |res| security_headers(res, hsts.as_ref())))
         .layer(CatchPanicLayer::new())
         .layer(middleware::from_fn(problems))
         .layer(middleware::from_fn(metrics::track))
@@ -80,8 +74,25 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn(request_id))
 }
 
-fn header_default(name: HeaderName, value: &'static str) -> SetResponseHeaderLayer<HeaderValue> {
-    SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
+/// The security headers every response carries unless its handler set them: one synchronous
+/// layer instead of one per header (each layer is cloned and polled on every request).
+fn security_headers(mut res: Response, hsts: Option<&HeaderValue>) -> Response {
+    const DEFAULTS: [(HeaderName, &str); 6] = [
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (header::REFERRER_POLICY, "no-referrer"),
+        (header::CONTENT_SECURITY_POLICY, "default-src 'none'; frame-ancestors 'none'"),
+        (HeaderName::from_static("cross-origin-opener-policy"), "same-origin"),
+        (header::CACHE_CONTROL, "no-store"),
+    ];
+    let headers = res.headers_mut();
+    for (name, value) in DEFAULTS {
+        headers.entry(name).or_insert(HeaderValue::from_static(value));
+    }
+    if let Some(hsts) = hsts {
+        headers.entry(header::STRICT_TRANSPORT_SECURITY).or_insert_with(|| hsts.clone());
+    }
+    res
 }
 
 type SpanMaker = fn(&Request) -> Span;

@@ -101,7 +101,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 async fn serve(config: Config) -> anyhow::Result<()> {
-    telemetry::init(&config)?;
+    let _log_writer = telemetry::init(&config)?;
     let app = App::build(&config).await?;
     let url = config.effective_public_url();
     println!("Corkboard is listening on {url} (API docs at {url}/docs)");

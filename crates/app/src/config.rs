@@ -210,7 +210,9 @@ impl Default for Config {
                 password_login: true,
                 session_idle_minutes: 12 * 60,
                 session_absolute_hours: 7 * 24,
-                hash_concurrency: std::thread::available_parallelism().map_or(2, std::num::NonZero::get),
+                // Half the cores: a sign-in storm then leaves the other half to the runtime, so
+                // reads keep their latency (docs/performance.md, the sign-in storm).
+                hash_concurrency: std::thread::available_parallelism().map_or(1, |n| (n.get() / 2).max(1)),
             },
             reminders: RemindersConfig { poll_interval_ms: 1000, batch_size: 100 },
             oidc: OidcConfig {

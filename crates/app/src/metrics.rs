@@ -5,7 +5,8 @@
 //! Metrics recorded: `http_requests_total{method,route,status}` and
 //! `http_request_duration_seconds{method,route}` (adapter-http), `reminders_fired_total`,
 //! `reminder_ticks_total{outcome}` and `reminder_tick_duration_seconds` (the scheduler worker),
-//! `db_pool_connections{state="idle|in_use"}` (refreshed on each scrape).
+//! `db_pool_connections{state="idle|in_use"}` (refreshed on each scrape), `db_statements_total`
+//! (adapter-sea-orm, every statement SeaORM runs).
 
 use std::sync::{Arc, OnceLock};
 

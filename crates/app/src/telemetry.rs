@@ -1,5 +1,8 @@
 //! The one place that sets up logging.
 
+use std::io::IsTerminal as _;
+
+use tracing_appender::non_blocking::{NonBlockingBuilder, WorkerGuard};
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::layer::SubscriberExt as _;
 use tracing_subscriber::util::SubscriberInitExt as _;
@@ -8,14 +11,31 @@ use crate::config::{Config, LogFormat};
 
 /// Installs the global subscriber: pretty or JSON lines, filtered by `config.log`. JSON lines
 /// carry the current span's fields (request id, route, method).
-pub fn init(config: &Config) -> anyhow::Result<()> {
+///
+/// Lines are formatted on the thread that logs but written to standard output by a thread of
+/// their own, so a request never waits on a `write` to a pipe, a file or a terminal (one line
+/// per request was the largest cost of `GET /health/live`; docs/performance.md). Nothing is
+/// dropped: when the writer falls behind, logging waits. The returned guard flushes what is
+/// left when it is dropped; keep it until the process ends. Colours only on a terminal.
+pub fn init(config: &Config) -> anyhow::Result<WorkerGuard> {
     let filter = EnvFilter::try_new(&config.log)?;
+    let ansi = std::io::stdout().is_terminal();
+    let (writer, guard) =
+        NonBlockingBuilder::default().lossy(false).thread_name("corkboard-log").finish(std::io::stdout());
     let registry = tracing_subscriber::registry().with(filter);
     match config.log_format {
         LogFormat::Json => registry
-            .with(tracing_subscriber::fmt::layer().json().with_current_span(true).with_span_list(false))
+            .with(
+                tracing_subscriber::fmt::layer()
+                    .json()
+                    .with_current_span(true)
+                    .with_span_list(false)
+                    .with_writer(writer),
+            )
             .try_init()?,
-        LogFormat::Pretty => registry.with(tracing_subscriber::fmt::layer().compact()).try_init()?,
+        LogFormat::Pretty => {
+            registry.with(tracing_subscriber::fmt::layer().compact().with_ansi(ansi).with_writer(writer)).try_init()?;
+        }
     }
-    Ok(())
+    Ok(guard)
 }

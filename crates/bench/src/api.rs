@@ -42,9 +42,9 @@ pub(crate) struct Seeded {
     pub(crate) small_board: String,
     pub(crate) large_board: String,
     /// The board cards are created on while measuring `POST` card (so the read boards keep
-    /// their size).
+    /// their size), and its ten columns: requests take them in turn.
     pub(crate) write_board: String,
-    pub(crate) write_column: String,
+    pub(crate) write_columns: Vec<String>,
     pub(crate) user_emails: Vec<String>,
     pub(crate) seconds: f64,
 }
@@ -128,15 +128,20 @@ impl Api {
         let large_board = self.seed_board("Board of 10,000", members, sizes.large_board_cards).await?;
         let write_board = self.post("/api/v1/boards", json!({ "name": "Writes" })).await?;
         let write_board = id(&write_board)?;
-        let column = self.post(&format!("/api/v1/boards/{write_board}/columns"), json!({ "name": "Inbox" })).await?;
-        let write_column = id(&column)?;
+        let mut write_columns = Vec::new();
+        for i in 0..COLUMNS {
+            let column = self
+                .post(&format!("/api/v1/boards/{write_board}/columns"), json!({ "name": format!("Inbox {i}") }))
+                .await?;
+            write_columns.push(id(&column)?);
+        }
         self.seed_notes(sizes.notes, &small_board).await?;
         self.seed_reminders(sizes.reminders).await?;
         Ok(Seeded {
             small_board,
             large_board,
             write_board,
-            write_column,
+            write_columns,
             user_emails: emails,
             seconds: started.elapsed().as_secs_f64(),
         })

@@ -126,7 +126,11 @@ pub(crate) async fn run(args: RunArgs) -> anyhow::Result<()> {
     let create = Plan {
         method: "POST",
         paths: vec![format!("/api/v1/boards/{}/cards", seeded.write_board)],
-        bodies: vec![format!(r#"{{"title":"Card from the load generator","column_id":"{}"}}"#, seeded.write_column)],
+        bodies: seeded
+            .write_columns
+            .iter()
+            .map(|c| format!(r#"{{"title":"Card from the load generator","column_id":"{c}"}}"#))
+            .collect(),
         ..Plan::default()
     };
     let card_create = series("POST card", &app.base_url, &bearer(create).json())?;
