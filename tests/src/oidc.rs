@@ -6,7 +6,8 @@
 //!
 //! ID tokens are built by hand (header, claims, RS256 signature with keys from
 //! `tests/fixtures/oidc`), so a test can produce what no honest provider would: a wrong
-//! issuer or audience, an expired token, a broken signature, `alg: none`, a key id the key set
+//! issuer or audience, an expired token, a broken signature, `alg: none`, an HMAC keyed with the
+//! client secret, a key id the key set
 //! does not (yet) publish.
 
 use std::collections::HashMap;
@@ -18,7 +19,7 @@ use axum::{Json, Router};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use openidconnect::PrivateSigningKey as _;
-use openidconnect::core::{CoreJwsSigningAlgorithm, CoreRsaPrivateSigningKey};
+use openidconnect::core::{CoreHmacKey, CoreJwsSigningAlgorithm, CoreRsaPrivateSigningKey};
 use serde_json::{Value, json};
 use sha2::{Digest as _, Sha256};
 
@@ -46,6 +47,8 @@ pub struct Forge {
     pub bad_signature: bool,
     /// `alg: none` and no signature.
     pub alg_none: bool,
+    /// `alg: HS256`, keyed with the client secret (valid HMAC, but not an algorithm we accept).
+    pub hmac_with_client_secret: bool,
     /// `sub` (default `subject-1`).
     pub subject: Option<String>,
     /// `email` (default `sso-user@example.com`) and whether it is verified (default true).
@@ -218,6 +221,13 @@ fn forge(inner: &Inner, f: &Forge, nonce: &str) -> String {
     let b64 = |v: &Value| URL_SAFE_NO_PAD.encode(serde_json::to_vec(v).expect("json"));
     if f.alg_none {
         return format!("{}.{}.", b64(&json!({ "alg": "none", "typ": "JWT" })), b64(&claims));
+    }
+    if f.hmac_with_client_secret {
+        let signing_input = format!("{}.{}", b64(&json!({ "alg": "HS256", "typ": "JWT" })), b64(&claims));
+        let signature = CoreHmacKey::new(CLIENT_SECRET)
+            .sign(&CoreJwsSigningAlgorithm::HmacSha256, signing_input.as_bytes())
+            .expect("signature");
+        return format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(signature));
     }
     let (index, kid) = if f.second_key { (1, "key2") } else { (0, "key1") };
     let signing_input = format!("{}.{}", b64(&json!({ "alg": "RS256", "typ": "JWT", "kid": kid })), b64(&claims));

@@ -201,6 +201,7 @@ async fn forged_id_tokens_are_refused_without_a_session() {
         ("expired", Forge { expires_in: Some(-120), ..Forge::default() }),
         ("bad signature", Forge { bad_signature: true, ..Forge::default() }),
         ("alg none", Forge { alg_none: true, ..Forge::default() }),
+        ("HS256 with the client secret", Forge { hmac_with_client_secret: true, ..Forge::default() }),
         ("wrong nonce", Forge { nonce: Some("another-nonce".into()), ..Forge::default() }),
         ("unknown key id", Forge { second_key: true, ..Forge::default() }),
     ];
