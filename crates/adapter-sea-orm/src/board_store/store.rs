@@ -13,6 +13,10 @@ use sea_orm::{
     AccessMode, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseTransaction, EntityTrait, IsolationLevel,
     PaginatorTrait, QueryFilter, TransactionTrait as _,
 };
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::Semaphore;
 use uuid::Uuid;
 
 use super::ranks::Side;
@@ -25,12 +29,51 @@ use crate::error::RepoResult;
 #[derive(Debug, Clone)]
 pub struct SeaBoardStore {
     db: Db,
+    views: Arc<ViewBudget>,
 }
 
 impl SeaBoardStore {
     /// A store on `db`.
     pub fn new(db: Db) -> Self {
-        Self { db }
+        Self { db, views: Arc::new(ViewBudget::new()) }
+    }
+}
+
+/// Permits shared by the board views being read at once.
+const VIEW_PERMITS: u32 = 8;
+/// Open cards a permit stands for.
+const CARDS_PER_PERMIT: usize = 2_000;
+
+/// Bounds the memory of board views in assembly. A view holds its rows, their models and the
+/// domain view at once (tens of MB for 10,000 cards); without a bound, every pool connection can
+/// be reading one, which set the server's peak memory (docs/performance.md). A read takes permits
+/// in proportion to the board's open cards when it was last read, so many small boards still
+/// read in parallel while very large ones take turns.
+#[derive(Debug)]
+struct ViewBudget {
+    permits: Semaphore,
+    /// Permits of the boards that needed more than one at their last read (only those).
+    large: Mutex<HashMap<BoardId, u32>>,
+}
+
+impl ViewBudget {
+    fn new() -> Self {
+        Self { permits: Semaphore::new(VIEW_PERMITS as usize), large: Mutex::new(HashMap::new()) }
+    }
+
+    fn weight(&self, board: BoardId) -> u32 {
+        self.large.lock().map_or(1, |large| large.get(&board).copied().unwrap_or(1))
+    }
+
+    fn remember(&self, board: BoardId, cards: usize) {
+        let weight = u32::try_from(cards.div_ceil(CARDS_PER_PERMIT)).unwrap_or(VIEW_PERMITS).clamp(1, VIEW_PERMITS);
+        if let Ok(mut large) = self.large.lock() {
+            if weight > 1 {
+                large.insert(board, weight);
+            } else {
+                large.remove(&board);
+            }
+        }
     }
 }
 
@@ -52,6 +95,12 @@ impl BoardStore for SeaBoardStore {
     }
 
     async fn get_board_view(&self, board: BoardId) -> Result<BoardView, RepoError> {
+        let _permits = self
+            .views
+            .permits
+            .acquire_many(self.views.weight(board))
+            .await
+            .map_err(|e| RepoError::Unexpected(anyhow::Error::new(e)))?;
         // One snapshot for the seven reads, so a concurrent move cannot show a card twice. A
         // SQLite transaction is a snapshot already; PostgreSQL needs REPEATABLE READ.
         let txn = match self.db.conn().get_database_backend() {
@@ -65,6 +114,7 @@ impl BoardStore for SeaBoardStore {
         };
         let view = view::get_board_view(&txn, board).await?;
         txn.commit().await.repo()?;
+        self.views.remember(board, view.cards.len());
         Ok(view)
     }
 
