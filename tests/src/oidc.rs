@@ -41,18 +41,28 @@ pub struct Forge {
     pub expires_in: Option<i64>,
     /// `nonce` instead of the one the authorization request carried.
     pub nonce: Option<String>,
-    /// Sign with the second key (kid `key2`) instead of the first.
-    pub second_key: bool,
-    /// Break the signature after signing.
-    pub bad_signature: bool,
-    /// `alg: none` and no signature.
-    pub alg_none: bool,
-    /// `alg: HS256`, keyed with the client secret (valid HMAC, but not an algorithm we accept).
-    pub hmac_with_client_secret: bool,
+    /// How the token is signed.
+    pub signing: Signing,
     /// `sub` (default `subject-1`).
     pub subject: Option<String>,
     /// `email` (default `sso-user@example.com`) and whether it is verified (default true).
     pub email: Option<(String, bool)>,
+}
+
+/// How a forged ID token is signed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Signing {
+    /// RS256 with the first key (kid `key1`), which the key set publishes from the start.
+    #[default]
+    FirstKey,
+    /// RS256 with the second key (kid `key2`), published only after [`TestProvider::rotate_keys`].
+    SecondKey,
+    /// RS256 with the first key, then a byte of the signature flipped.
+    Broken,
+    /// `alg: none` and no signature.
+    AlgNone,
+    /// `alg: HS256` keyed with the client secret: a valid MAC, but not an algorithm we accept.
+    HmacWithClientSecret,
 }
 
 struct Code {
@@ -219,23 +229,28 @@ fn forge(inner: &Inner, f: &Forge, nonce: &str) -> String {
         claims["azp"] = json!(azp);
     }
     let b64 = |v: &Value| URL_SAFE_NO_PAD.encode(serde_json::to_vec(v).expect("json"));
-    if f.alg_none {
-        return format!("{}.{}.", b64(&json!({ "alg": "none", "typ": "JWT" })), b64(&claims));
-    }
-    if f.hmac_with_client_secret {
-        let signing_input = format!("{}.{}", b64(&json!({ "alg": "HS256", "typ": "JWT" })), b64(&claims));
-        let signature = CoreHmacKey::new(CLIENT_SECRET)
+    let header = match f.signing {
+        Signing::AlgNone => json!({ "alg": "none", "typ": "JWT" }),
+        Signing::HmacWithClientSecret => json!({ "alg": "HS256", "typ": "JWT" }),
+        Signing::SecondKey => json!({ "alg": "RS256", "typ": "JWT", "kid": "key2" }),
+        Signing::FirstKey | Signing::Broken => json!({ "alg": "RS256", "typ": "JWT", "kid": "key1" }),
+    };
+    let signing_input = format!("{}.{}", b64(&header), b64(&claims));
+    let rs256 = |key: &CoreRsaPrivateSigningKey| {
+        key.sign(&CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256, signing_input.as_bytes()).expect("signature")
+    };
+    let signature = match f.signing {
+        Signing::AlgNone => Vec::new(),
+        Signing::HmacWithClientSecret => CoreHmacKey::new(CLIENT_SECRET)
             .sign(&CoreJwsSigningAlgorithm::HmacSha256, signing_input.as_bytes())
-            .expect("signature");
-        return format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(signature));
-    }
-    let (index, kid) = if f.second_key { (1, "key2") } else { (0, "key1") };
-    let signing_input = format!("{}.{}", b64(&json!({ "alg": "RS256", "typ": "JWT", "kid": kid })), b64(&claims));
-    let mut signature = inner.keys[index]
-        .sign(&CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256, signing_input.as_bytes())
-        .expect("signature");
-    if f.bad_signature {
-        signature[10] ^= 0x55;
-    }
+            .expect("signature"),
+        Signing::FirstKey => rs256(&inner.keys[0]),
+        Signing::SecondKey => rs256(&inner.keys[1]),
+        Signing::Broken => {
+            let mut signature = rs256(&inner.keys[0]);
+            signature[10] ^= 0x55;
+            signature
+        }
+    };
     format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(signature))
 }

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use corkboard_tests::oidc::{CLIENT_ID, CLIENT_SECRET, Forge, TestProvider};
+use corkboard_tests::oidc::{CLIENT_ID, CLIENT_SECRET, Forge, Signing, TestProvider};
 use corkboard_tests::{Backend, TestApp};
 
 /// A browser without JavaScript: keeps cookies by name, never follows redirects.
@@ -199,11 +199,11 @@ async fn forged_id_tokens_are_refused_without_a_session() {
         ),
         ("foreign azp", Forge { authorized_party: Some("someone-else".into()), ..Forge::default() }),
         ("expired", Forge { expires_in: Some(-120), ..Forge::default() }),
-        ("bad signature", Forge { bad_signature: true, ..Forge::default() }),
-        ("alg none", Forge { alg_none: true, ..Forge::default() }),
-        ("HS256 with the client secret", Forge { hmac_with_client_secret: true, ..Forge::default() }),
+        ("bad signature", Forge { signing: Signing::Broken, ..Forge::default() }),
+        ("alg none", Forge { signing: Signing::AlgNone, ..Forge::default() }),
+        ("HS256 with the client secret", Forge { signing: Signing::HmacWithClientSecret, ..Forge::default() }),
         ("wrong nonce", Forge { nonce: Some("another-nonce".into()), ..Forge::default() }),
-        ("unknown key id", Forge { second_key: true, ..Forge::default() }),
+        ("unknown key id", Forge { signing: Signing::SecondKey, ..Forge::default() }),
     ];
     for (app, provider) in each_backend(true, false).await {
         for (what, forge) in &forgeries {
@@ -219,11 +219,12 @@ async fn forged_id_tokens_are_refused_without_a_session() {
 async fn a_rotated_key_is_fetched_when_a_token_names_it() {
     for (app, provider) in each_backend(true, false).await {
         // Before rotation the key set lacks `key2`: refused even after fetching it again.
-        let (location, _) = sign_in(&app, &provider, Forge { second_key: true, ..Forge::default() }).await;
+        let (location, _) = sign_in(&app, &provider, Forge { signing: Signing::SecondKey, ..Forge::default() }).await;
         assert_eq!(location, "/login?error=invalid_token");
         // The provider rotates; Corkboard still holds the old key set and must refresh it.
         provider.rotate_keys();
-        let (location, browser) = sign_in(&app, &provider, Forge { second_key: true, ..Forge::default() }).await;
+        let (location, browser) =
+            sign_in(&app, &provider, Forge { signing: Signing::SecondKey, ..Forge::default() }).await;
         assert_eq!(location, "/");
         assert_eq!(browser.me().await.0, 200);
     }
