@@ -10,6 +10,7 @@
 #![allow(clippy::missing_panics_doc, clippy::unwrap_used, clippy::expect_used, clippy::return_self_not_must_use)]
 
 mod app;
+pub mod browser;
 mod db;
 pub mod oidc;
 mod openapi;

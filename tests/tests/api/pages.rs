@@ -4,96 +4,33 @@
 //! these requests go through a plain client that keeps cookies and does not follow redirects.
 
 use chrono::{Duration, Utc};
+use corkboard_tests::browser::{Browser, Page};
 use corkboard_tests::{Session, TestApp};
-use reqwest::header::HeaderMap;
 use serde_json::json;
 
 use crate::board_support::{board, column};
 
 const PASSWORD: &str = "correct horse battery";
 
-/// A browser-like client: a cookie jar, no redirect following.
-struct Browser {
-    client: reqwest::Client,
-    base: String,
-}
-
-/// A page's answer.
-struct Page {
-    status: u16,
-    headers: HeaderMap,
-    body: String,
-}
-
-impl Page {
-    fn header(&self, name: &str) -> &str {
-        self.headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or_default()
-    }
-
-    /// The value of the first hidden `csrf_token` field.
-    fn csrf_token(&self) -> String {
-        let start = self.body.find(r#"name="csrf_token" value=""#).expect("the page has a CSRF field") + 25;
-        self.body[start..].split('"').next().unwrap().to_owned()
-    }
-
-    /// The text of the element with id `new-token`.
-    fn new_token(&self) -> Option<String> {
-        let start = self.body.find(r#"id="new-token">"#)? + 15;
-        Some(self.body[start..].split('<').next()?.to_owned())
-    }
-}
-
-impl Browser {
-    fn new(app: &TestApp) -> Self {
-        let client =
-            reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap();
-        Self { client, base: app.address.clone() }
-    }
-
-    async fn read(response: reqwest::Response) -> Page {
-        let status = response.status().as_u16();
-        let headers = response.headers().clone();
-        let body = response.text().await.unwrap();
-        Page { status, headers, body }
-    }
-
-    async fn get(&self, path: &str) -> Page {
-        Self::read(self.client.get(format!("{}{path}", self.base)).send().await.unwrap()).await
-    }
-
-    /// Posts a form as a page of this site would (with our `Origin`).
-    async fn post(&self, path: &str, fields: &[(&str, &str)]) -> Page {
-        self.post_with(path, fields, &[("origin", &self.base)]).await
-    }
-
-    async fn post_with(&self, path: &str, fields: &[(&str, &str)], headers: &[(&str, &str)]) -> Page {
-        let mut request = self.client.post(format!("{}{path}", self.base)).form(fields);
-        for (name, value) in headers {
-            request = request.header(*name, *value);
-        }
-        Self::read(request.send().await.unwrap()).await
-    }
-
-    /// Signs in through the password form.
-    async fn sign_in(&self, email: &str) -> Page {
-        let page = self.post("/login", &[("email", email), ("password", PASSWORD)]).await;
-        assert_eq!(page.status, 303, "{}", page.body);
-        page
-    }
+/// Signs in through the password form.
+async fn sign_in(browser: &Browser, email: &str) -> Page {
+    let page = browser.post("/login", &[("email", email), ("password", PASSWORD)]).await;
+    assert_eq!(page.status, 303, "{}", page.body);
+    page
 }
 
 /// A user (signed in on the API, to arrange things) and a browser signed in as them.
 async fn user_and_browser(app: &TestApp, email: &str) -> (Session, Browser) {
     let api = app.user(email, false).await;
-    let browser = Browser::new(app);
-    browser.sign_in(email).await;
+    let browser = Browser::new(&app.address);
+    sign_in(&browser, email).await;
     (api, browser)
 }
 
 #[tokio::test]
 async fn signed_out_visitors_are_sent_to_the_sign_in_page_which_has_a_strict_policy() {
     for app in TestApp::each_backend().await {
-        let browser = Browser::new(&app);
+        let browser = Browser::new(&app.address);
         let home = browser.get("/").await;
         assert_eq!((home.status, home.header("location")), (303, "/login"));
         let tokens = browser.get("/settings/tokens").await;
@@ -128,8 +65,8 @@ async fn signed_out_visitors_are_sent_to_the_sign_in_page_which_has_a_strict_pol
 async fn the_password_form_sets_the_session_cookie_and_goes_on_to_a_local_next_only() {
     for app in TestApp::each_backend().await {
         app.user("ann@x.io", false).await;
-        let browser = Browser::new(&app);
-        let page = browser.sign_in("ann@x.io").await;
+        let browser = Browser::new(&app.address);
+        let page = sign_in(&browser, "ann@x.io").await;
         assert_eq!(page.header("location"), "/");
         let cookie = page.header("set-cookie");
         assert!(cookie.starts_with("corkboard_session="), "{cookie}");
@@ -154,7 +91,7 @@ async fn the_password_form_sets_the_session_cookie_and_goes_on_to_a_local_next_o
 async fn a_wrong_password_shows_the_form_again_with_401_and_no_cookie() {
     for app in TestApp::each_backend().await {
         app.user("ann@x.io", false).await;
-        let browser = Browser::new(&app);
+        let browser = Browser::new(&app.address);
         let page = browser.post("/login", &[("email", "ann@x.io"), ("password", "wrong")]).await;
         assert_eq!(page.status, 401);
         assert!(page.headers.get("set-cookie").is_none());
@@ -169,7 +106,7 @@ async fn a_wrong_password_shows_the_form_again_with_401_and_no_cookie() {
 async fn a_cross_origin_sign_in_post_is_refused() {
     for app in TestApp::each_backend().await {
         app.user("ann@x.io", false).await;
-        let browser = Browser::new(&app);
+        let browser = Browser::new(&app.address);
         let fields = [("email", "ann@x.io"), ("password", PASSWORD)];
         for headers in [
             &[("origin", "http://evil.example")][..],
@@ -186,7 +123,7 @@ async fn a_cross_origin_sign_in_post_is_refused() {
         let same_site = browser.post_with("/login", &fields, &[("sec-fetch-site", "same-origin")]).await;
         assert_eq!(same_site.status, 303);
         let referer = format!("{}/login", app.address);
-        assert_eq!(Browser::new(&app).post_with("/login", &fields, &[("referer", &referer)]).await.status, 303);
+        assert_eq!(Browser::new(&app.address).post_with("/login", &fields, &[("referer", &referer)]).await.status, 303);
     }
 }
 
@@ -294,8 +231,8 @@ async fn page_forms_without_the_sessions_csrf_token_are_refused_and_change_nothi
         assert_eq!(browser.post(&revoke, &[]).await.status, 403);
         assert_eq!(browser.post(&revoke, &[("csrf_token", "")]).await.status, 403);
         // Another session's token is not this session's token.
-        let other = Browser::new(&app);
-        other.sign_in("ann@x.io").await;
+        let other = Browser::new(&app.address);
+        sign_in(&other, "ann@x.io").await;
         let others = other.get("/settings/tokens").await.csrf_token();
         assert_eq!(browser.post(&revoke, &[("csrf_token", others.as_str())]).await.status, 403);
 
@@ -304,7 +241,7 @@ async fn page_forms_without_the_sessions_csrf_token_are_refused_and_change_nothi
         ann.with_bearer(secret).get("/api/v1/me").await.expect(200);
 
         // Signed out, a form post goes to the sign-in page and does nothing either.
-        let stranger = Browser::new(&app);
+        let stranger = Browser::new(&app.address);
         let page = stranger.post("/settings/tokens", &token).await;
         assert_eq!((page.status, page.header("location")), (303, "/login"));
     }
@@ -337,7 +274,7 @@ async fn a_refused_token_form_is_shown_again_with_its_errors() {
 #[tokio::test]
 async fn the_sign_in_page_names_errors_from_a_fixed_list() {
     for app in TestApp::each_backend().await {
-        let browser = Browser::new(&app);
+        let browser = Browser::new(&app.address);
         let page = browser.get("/login?error=no_account").await;
         assert!(page.body.contains("No account is linked to that identity."));
         let page = browser.get("/login?error=%3Cscript%3Ealert(1)%3C%2Fscript%3E").await;
@@ -368,7 +305,7 @@ async fn the_sign_in_page_offers_each_provider_and_lets_their_origins_receive_th
     else {
         return;
     };
-    let browser = Browser::new(&app);
+    let browser = Browser::new(&app.address);
     let login = browser.get("/login").await;
     assert!(
         login.body.contains(r#"<a class="button" href="/auth/oidc/corp/login">Sign in with Corp &lt;SSO&gt;</a>"#),
@@ -386,7 +323,7 @@ async fn without_password_sign_in_the_form_is_gone_and_its_target_refuses() {
     else {
         return;
     };
-    let browser = Browser::new(&app);
+    let browser = Browser::new(&app.address);
     let login = browser.get("/login").await;
     assert_eq!(login.status, 200);
     assert!(!login.body.contains(r#"action="/login""#), "{}", login.body);
