@@ -14,6 +14,7 @@ mod m0004_notes;
 mod m0005_reminders;
 mod m0006_notifications;
 mod m0007_sso;
+mod m0008_board_revisions;
 pub mod script;
 
 /// Every migration, in order.
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0005_reminders::Migration),
             Box::new(m0006_notifications::Migration),
             Box::new(m0007_sso::Migration),
+            Box::new(m0008_board_revisions::Migration),
         ]
     }
 }

@@ -20,6 +20,7 @@ pub struct TestApp {
     pub db: TestDb,
     /// An administrator created at start (`root@corkboard.test`), to arrange state as.
     pub root: kernel::Caller,
+    config: Config,
     conformance: Conformance,
     stop: Option<oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
@@ -114,6 +115,7 @@ impl TestApp {
         configure(&mut config);
         let app = App::build(&config).await.expect("app builds");
         let address = format!("http://127.0.0.1:{}", app.port());
+        let config = Config { public_url: Some(address.clone()), ..config };
         let services = app.services().clone();
         let root = services
             .identity
@@ -130,7 +132,19 @@ impl TestApp {
             let _ = stopped.await;
         }));
         let conformance = Conformance::new(serde_json::to_value(adapter_http::openapi()).expect("document serialises"));
-        Some(Self { address, services, db, root, conformance, stop: Some(stop), server: Some(server) })
+        Some(Self { address, services, db, root, config, conformance, stop: Some(stop), server: Some(server) })
+    }
+
+    /// A second server on this app's database and Redis, as another instance behind the same
+    /// load balancer would be; stopped when dropped. Sessions work on both.
+    pub async fn peer(&self) -> Peer {
+        let app = App::build(&self.config).await.expect("peer builds");
+        let address = format!("http://127.0.0.1:{}", app.port());
+        let (stop, stopped) = oneshot::channel::<()>();
+        tokio::spawn(app.run_until_stopped(async move {
+            let _ = stopped.await;
+        }));
+        Peer { address, _stop: stop }
     }
 
     /// Every configured backend's app, one after another (SQLite always; PostgreSQL + Redis
@@ -212,7 +226,20 @@ impl Drop for TestApp {
     }
 }
 
+/// Another server instance on a [`TestApp`]'s database ([`TestApp::peer`]).
+#[derive(Debug)]
+pub struct Peer {
+    /// `http://127.0.0.1:{port}`.
+    pub address: String,
+    _stop: oneshot::Sender<()>,
+}
+
 impl Session {
+    /// The same credentials, talking to the server at `address` (a [`Peer`]).
+    pub fn at(&self, address: &str) -> Self {
+        Self { address: address.to_owned(), ..self.clone() }
+    }
+
     /// Signs in with a password; keeps the cookie and the CSRF token.
     pub async fn login(mut self, email: &str, password: &str) -> Self {
         let response =

@@ -15,7 +15,7 @@ mod db;
 pub mod oidc;
 mod openapi;
 
-pub use app::{Session, TestApp, TestResponse};
+pub use app::{Peer, Session, TestApp, TestResponse};
 pub use db::{Backend, TestDb, databases, redis_pool};
 pub use openapi::Conformance;
 

@@ -146,7 +146,7 @@ pub(crate) fn request_meta(parts: &Parts, state: &AppState) -> RequestMeta {
         .map(|ip| ip.to_string());
     let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(addr)| addr.ip().to_string());
     RequestMeta {
-        request_id: parts.extensions.get::<RequestId>().map(|r| r.0.clone()),
+        request_id: parts.extensions.get::<RequestId>().map(|r| r.as_str().to_owned()),
         trace_id: trace_id(&parts.headers),
         client_ip: forwarded.or(peer),
         user_agent: header("user-agent").map(|ua| ua.chars().take(512).collect()),

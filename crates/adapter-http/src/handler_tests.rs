@@ -18,7 +18,7 @@ use reminders::{MockNotificationStore, MockReminderStore, MockTargetAccess, Noti
 use serde_json::Value;
 use tower::ServiceExt as _;
 
-use crate::state::{AppState, HttpSettings, Readiness};
+use crate::state::{AppContext, HttpSettings, Readiness};
 
 struct FixedReadiness(Result<(), String>);
 
@@ -85,7 +85,7 @@ fn app(identity: MockIdentityStore, boards: MockBoardStore, ready: Result<(), St
     );
     let notifications = NotificationService::new(Arc::new(MockNotificationStore::new()), clock.clone());
     let boards = BoardService::new(Arc::new(boards), Arc::new(MockUserDirectory::new()), clock, ids);
-    crate::router(AppState {
+    crate::router(AppContext {
         identity: Arc::new(identity),
         boards: Arc::new(boards),
         audit: Arc::new(AuditService::new(Arc::new(MockAuditLog::new()))),
@@ -94,6 +94,7 @@ fn app(identity: MockIdentityStore, boards: MockBoardStore, ready: Result<(), St
         notifications: Arc::new(notifications),
         readiness: Arc::new(FixedReadiness(ready)),
         settings: Arc::new(HttpSettings::for_public_url("http://127.0.0.1:8080")),
+        board_views: crate::BoardViewCache::new(1 << 20),
         metrics: Arc::new(String::new),
     })
 }

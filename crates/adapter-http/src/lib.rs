@@ -3,6 +3,7 @@
 //! security headers, CORS, body limits and timeouts.
 
 mod auth;
+mod board_views;
 mod error;
 mod error_map;
 mod extract;
@@ -19,8 +20,9 @@ mod sso;
 mod state;
 
 pub use auth::{Auth, CSRF_HEADER};
+pub use board_views::BoardViewCache;
 pub use error::{ApiError, FieldError, Problem};
 pub use metrics::{HTTP_REQUEST_DURATION_SECONDS, HTTP_REQUESTS_TOTAL, MetricsRender};
 pub use openapi::openapi;
 pub use router::router;
-pub use state::{AppState, HttpSettings, Readiness};
+pub use state::{AppContext, AppState, HttpSettings, Readiness};

@@ -1,5 +1,5 @@
-//! HTTP metrics: a middleware that counts and times every request by route template, and the
-//! `GET /metrics` endpoint. This crate only records through the `metrics` facade; the exporter
+//! HTTP metrics: every request counted and timed by route template (measured by
+//! [`crate::middleware::edge`]), and the `GET /metrics` endpoint. This crate only records through the `metrics` facade; the exporter
 //! (Prometheus) is chosen and installed by the composition root, which hands in a render
 //! function ([`MetricsRender`]).
 
@@ -7,9 +7,9 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::{HeaderValue, header};
-use axum::middleware::Next;
+use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use metrics::SharedString;
 
 use crate::state::AppState;
 
@@ -21,19 +21,43 @@ pub const HTTP_REQUESTS_TOTAL: &str = "http_requests_total";
 /// Histogram of request durations in seconds, by `method` and `route` (template).
 pub const HTTP_REQUEST_DURATION_SECONDS: &str = "http_request_duration_seconds";
 
-/// Records [`HTTP_REQUESTS_TOTAL`] and [`HTTP_REQUEST_DURATION_SECONDS`]. `route` is the matched
-/// path template (`/api/v1/boards/{board_id}`), or `unmatched`, so label values stay bounded.
-pub(crate) async fn track(req: Request, next: Next) -> Response {
-    let started = Instant::now();
-    let method = req.method().as_str().to_owned();
-    let route = req.extensions().get::<MatchedPath>().map_or("unmatched", MatchedPath::as_str).to_owned();
-    let response = next.run(req).await;
-    let status = response.status().as_u16().to_string();
-    metrics::counter!(HTTP_REQUESTS_TOTAL, "method" => method.clone(), "route" => route.clone(), "status" => status)
-        .increment(1);
-    metrics::histogram!(HTTP_REQUEST_DURATION_SECONDS, "method" => method, "route" => route)
-        .record(started.elapsed().as_secs_f64());
-    response
+/// One request being measured for [`HTTP_REQUESTS_TOTAL`] and
+/// [`HTTP_REQUEST_DURATION_SECONDS`]. `route` is the matched path template
+/// (`/api/v1/boards/{board_id}`), or `unmatched`, so label values stay bounded.
+pub(crate) struct Measured {
+    started: Instant,
+    method: SharedString,
+    route: SharedString,
+}
+
+impl Measured {
+    /// Starts measuring `req`.
+    pub(crate) fn start(req: &Request) -> Self {
+        let method = match *req.method() {
+            Method::GET => SharedString::const_str("GET"),
+            Method::POST => SharedString::const_str("POST"),
+            Method::PATCH => SharedString::const_str("PATCH"),
+            Method::DELETE => SharedString::const_str("DELETE"),
+            Method::PUT => SharedString::const_str("PUT"),
+            ref other => SharedString::from_owned(other.as_str().to_owned()),
+        };
+        let route = req
+            .extensions()
+            .get::<MatchedPath>()
+            // Shared: the counter and the histogram each take a copy.
+            .map_or(SharedString::const_str("unmatched"), |p| SharedString::from_shared(Arc::from(p.as_str())));
+        Self { started: Instant::now(), method, route }
+    }
+
+    /// Records the request, answered with `status`.
+    pub(crate) fn finish(self, status: StatusCode) {
+        let Self { started, method, route } = self;
+        let status = SharedString::from_owned(status.as_u16().to_string());
+        metrics::counter!(HTTP_REQUESTS_TOTAL, "method" => method.clone(), "route" => route.clone(), "status" => status)
+            .increment(1);
+        metrics::histogram!(HTTP_REQUEST_DURATION_SECONDS, "method" => method, "route" => route)
+            .record(started.elapsed().as_secs_f64());
+    }
 }
 
 /// `GET /metrics`: Prometheus text format. Unauthenticated and not in the OpenAPI document;

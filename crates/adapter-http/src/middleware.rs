@@ -1,5 +1,5 @@
-//! Cross-cutting request handling that is ours rather than a tower-http layer: request ids
-//! and problem rendering.
+//! Cross-cutting request handling that is ours rather than a tower-http layer: request ids,
+//! problem rendering and the request's metrics, in one middleware ([`edge`]).
 
 use axum::body::Body;
 use axum::extract::Request;
@@ -9,9 +9,17 @@ use axum::response::{IntoResponse, Response};
 
 use crate::error::{ProblemParts, default_parts, render};
 
-/// The request id of the current request, in the request's extensions.
+/// The request id of the current request, in the request's extensions: a header value
+/// already, so echoing and logging it copies nothing.
 #[derive(Debug, Clone)]
-pub(crate) struct RequestId(pub String);
+pub(crate) struct RequestId(pub HeaderValue);
+
+impl RequestId {
+    /// The id as text (always visible ASCII: accepted ones are checked, ours are UUIDs).
+    pub(crate) fn as_str(&self) -> &str {
+        self.0.to_str().unwrap_or_default()
+    }
+}
 
 /// Marks an error response whose body is already the documented one (a health report), so
 /// the problems layer leaves it alone.
@@ -21,36 +29,46 @@ pub(crate) struct KeepBody;
 /// The `X-Request-Id` header.
 pub(crate) const REQUEST_ID: &str = "x-request-id";
 
-/// Accepts a caller's `X-Request-Id` when it is a reasonable token (1–128 of
-/// `[A-Za-z0-9._:-]`), otherwise generates a UUIDv7; stores it for handlers and logs and
-/// echoes it on the response.
-pub(crate) async fn request_id(mut req: Request, next: Next) -> Response {
-    let id = req
-        .headers()
-        .get(REQUEST_ID)
-        .and_then(|v| v.to_str().ok())
-        .filter(|v| is_valid_request_id(v))
-        .map_or_else(|| uuid::Uuid::now_v7().to_string(), str::to_owned);
+/// The outermost layer of every request, three jobs in one middleware (each `from_fn` layer
+/// boxes the rest of the stack and its future again, for every request):
+///
+/// - the **request id**: the caller's `X-Request-Id` when it is a reasonable token (1–128 of
+///   `[A-Za-z0-9._:-]`), otherwise a new UUIDv7; stored for handlers and logs, echoed on the
+///   response;
+/// - **problem documents** for error responses that are not one yet ([`as_problem`]);
+/// - the request's **metrics**, with its final status ([`crate::metrics::Measured`]).
+pub(crate) async fn edge(mut req: Request, next: Next) -> Response {
+    let measured = crate::metrics::Measured::start(&req);
+    let id = match req.headers().get(REQUEST_ID).filter(|v| is_valid_request_id(v.as_bytes())) {
+        Some(given) => given.clone(),
+        None => new_request_id(),
+    };
     req.extensions_mut().insert(RequestId(id.clone()));
-    let mut response = next.run(req).await;
-    if let Ok(value) = HeaderValue::from_str(&id) {
-        response.headers_mut().insert(REQUEST_ID, value);
-    }
+    // Kept for an error's problem document; the clone shares the URI's bytes.
+    let uri = req.uri().clone();
+    let response = next.run(req).await;
+    let mut response = as_problem(response, uri.path(), &RequestId(id.clone()));
+    measured.finish(response.status());
+    response.headers_mut().insert(REQUEST_ID, id);
     response
 }
 
-fn is_valid_request_id(v: &str) -> bool {
-    (1..=128).contains(&v.len()) && v.bytes().all(|b| b.is_ascii_alphanumeric() || b"._:-".contains(&b))
+/// A new UUIDv7 as a header value, formatted on the stack.
+fn new_request_id() -> HeaderValue {
+    let mut buffer = [0u8; uuid::fmt::Hyphenated::LENGTH];
+    let text = uuid::Uuid::now_v7().hyphenated().encode_lower(&mut buffer);
+    HeaderValue::from_str(text).unwrap_or_else(|_| HeaderValue::from_static("unknown"))
 }
 
-/// Renders every error response as `application/problem+json`: those built from
-/// [`crate::ApiError`] keep their code and detail; any other (a framework rejection, a tower
+fn is_valid_request_id(v: &[u8]) -> bool {
+    (1..=128).contains(&v.len()) && v.iter().all(|b| b.is_ascii_alphanumeric() || b"._:-".contains(b))
+}
+
+/// Renders an error response as `application/problem+json`: one built from
+/// [`crate::ApiError`] keeps its code and detail; any other (a framework rejection, a tower
 /// timeout, a caught panic) gets a generic problem for its status. Bodies of 5xx responses
-/// never carry internals.
-pub(crate) async fn problems(req: Request, next: Next) -> Response {
-    let instance = req.uri().path().to_owned();
-    let request_id = req.extensions().get::<RequestId>().map(|r| r.0.clone()).unwrap_or_default();
-    let response = next.run(req).await;
+/// never carry internals. Other responses pass unchanged.
+fn as_problem(response: Response, instance: &str, request_id: &RequestId) -> Response {
     let status = response.status();
     if !(status.is_client_error() || status.is_server_error()) {
         return response;
@@ -64,7 +82,7 @@ pub(crate) async fn problems(req: Request, next: Next) -> Response {
     }
     let (mut head, _body) = response.into_parts();
     let parts = head.extensions.remove::<ProblemParts>().unwrap_or_else(|| default_parts(status));
-    let problem = render(status, parts, &instance, &request_id);
+    let problem = render(status, parts, instance, request_id.as_str());
     let body = serde_json::to_vec(&problem).unwrap_or_default();
     head.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
     head.headers.remove(header::CONTENT_LENGTH);
@@ -82,10 +100,11 @@ mod tests {
 
     #[test]
     fn request_ids_are_bounded_tokens() {
-        assert!(is_valid_request_id("abc-123_x.y:z"));
-        assert!(!is_valid_request_id(""));
-        assert!(!is_valid_request_id("has space"));
-        assert!(!is_valid_request_id(&"a".repeat(129)));
-        assert!(!is_valid_request_id("<script>"));
+        assert!(is_valid_request_id(b"abc-123_x.y:z"));
+        assert!(!is_valid_request_id(b""));
+        assert!(!is_valid_request_id(b"has space"));
+        assert!(!is_valid_request_id("a".repeat(129).as_bytes()));
+        assert!(!is_valid_request_id(b"<script>"));
+        assert!(is_valid_request_id(new_request_id().as_bytes()), "ours pass our own check");
     }
 }

@@ -5,6 +5,7 @@ use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::response::Response;
 use axum::{Router, middleware};
 use std::time::Duration;
+use tower::ServiceBuilder;
 use tower::util::{MapResponseLayer, option_layer};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
@@ -18,10 +19,10 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::metrics;
-use crate::middleware::{REQUEST_ID, RequestId, not_found, problems, request_id};
+use crate::middleware::{REQUEST_ID, RequestId, edge, not_found};
 use crate::openapi::{ApiDoc, CommonProblems};
 use crate::routes;
-use crate::state::{AppState, HttpSettings};
+use crate::state::{AppContext, AppState, HttpSettings};
 
 /// The API routes, before state and middleware, and their finished documentation. The
 /// document's modifiers run here, once every route has added its path (a modifier on the
@@ -37,11 +38,12 @@ pub(crate) fn api_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
 
 /// The application: API, OpenAPI document, docs page, health, and the middleware stack.
 ///
-/// Layers, innermost first: body limit, timeout, CORS, security headers, panic catcher, problem
-/// rendering (which must see every error, including panics and timeouts), HTTP metrics (which
-/// see the final status), tracing, request id. `GET /metrics` is outside `/api/v1` and outside
+/// Layers, outermost first: the edge (request id, problem rendering, which must see every error
+/// including panics and timeouts, and HTTP metrics, which see the final status), tracing,
+/// security headers, panic catcher, CORS, timeout, body limit. `GET /metrics` is outside `/api/v1` and outside
 /// the OpenAPI document, like `/docs` and the pages (`/login`, `/`, `/settings/tokens`).
-pub fn router(state: AppState) -> Router {
+pub fn router(context: AppContext) -> Router {
+    let state = AppState::from(context);
     let settings = state.settings.clone();
     let (api, doc) = api_router();
     // The docs page's assets are compiled into the binary (no CDN); it needs its own CSP.
@@ -61,17 +63,24 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
         .merge(docs)
         .fallback(not_found)
-        .layer(DefaultBodyLimit::max(settings.body_limit))
-        .layer(RequestBodyLimitLayer::new(settings.body_limit))
-        .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, settings.request_timeout))
-        // Without allowed origins there is nothing for CORS to add: no layer at all then.
-        .layer(option_layer((!settings.cors_origins.is_empty()).then(|| cors(&settings))))
-        .layer(MapResponseLayer::new(move |res| security_headers(res, hsts.as_ref())))
-        .layer(CatchPanicLayer::new())
-        .layer(middleware::from_fn(problems))
-        .layer(middleware::from_fn(metrics::track))
-        .layer(trace_layer())
-        .layer(middleware::from_fn(request_id))
+        // The body limit changes the request's body type, which the route must take back, so
+        // it is a layer call of its own; the rest is one call. Each call wraps every route in a
+        // boxed service of its own: ten of them cost a clone and two allocations per layer and
+        // request.
+        .layer((RequestBodyLimitLayer::new(settings.body_limit), DefaultBodyLimit::max(settings.body_limit)))
+        .layer(
+            ServiceBuilder::new()
+                .layer(middleware::from_fn(edge))
+                .layer(trace_layer())
+                // Also turns the panic catcher's body back into axum's, which `edge` expects.
+                .layer(MapResponseLayer::new(move |res: http::Response<_>| {
+                    security_headers(res.map(axum::body::Body::new), hsts.as_ref())
+                }))
+                .layer(CatchPanicLayer::new())
+                // Without allowed origins there is nothing for CORS to add: no layer at all then.
+                .layer(option_layer((!settings.cors_origins.is_empty()).then(|| cors(&settings))))
+                .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, settings.request_timeout)),
+        )
 }
 
 /// The security headers every response carries unless its handler set them: one synchronous
@@ -95,6 +104,15 @@ fn security_headers(mut res: Response, hsts: Option<&HeaderValue>) -> Response {
     res
 }
 
+/// Whether `route` is polled by machines rather than called by users: health probes (every few
+/// seconds from each load balancer and orchestrator) and the metrics scrape. Their successful
+/// answers are logged at DEBUG, so the access log at INFO holds the traffic that matters; they
+/// are counted in the metrics like every route, and a failing probe is logged at INFO
+/// (decision 0033).
+fn is_probe(route: &str) -> bool {
+    route.starts_with("/health/") || route == "/metrics"
+}
+
 type SpanMaker = fn(&Request) -> Span;
 type OnResponse = fn(&Response, Duration, &Span);
 
@@ -106,12 +124,22 @@ fn trace_layer() -> TraceLayer<
 > {
     fn make_span(req: &Request) -> Span {
         let route = req.extensions().get::<MatchedPath>().map_or("unmatched", MatchedPath::as_str);
-        let request_id = req.extensions().get::<RequestId>().map_or("", |r| r.0.as_str());
+        let request_id = req.extensions().get::<RequestId>().map_or("", RequestId::as_str);
         let trace_id = crate::auth::trace_id(req.headers());
-        tracing::info_span!("http", method = %req.method(), route, request_id, trace_id)
+        if is_probe(route) {
+            tracing::debug_span!("http", method = %req.method(), route, request_id, trace_id)
+        } else {
+            tracing::info_span!("http", method = %req.method(), route, request_id, trace_id)
+        }
     }
-    fn on_response(res: &Response, latency: Duration, _span: &Span) {
-        tracing::info!(status = res.status().as_u16(), latency_ms = latency.as_secs_f64() * 1000.0, "response");
+    fn on_response(res: &Response, latency: Duration, span: &Span) {
+        let (status, latency_ms) = (res.status().as_u16(), latency.as_secs_f64() * 1000.0);
+        let probe = span.metadata().is_some_and(|m| *m.level() == tracing::Level::DEBUG);
+        if probe && res.status().is_success() {
+            tracing::debug!(status, latency_ms, "response");
+        } else {
+            tracing::info!(status, latency_ms, "response");
+        }
     }
     TraceLayer::new_for_http().make_span_with(make_span as SpanMaker).on_response(on_response as OnResponse)
 }

@@ -66,9 +66,9 @@ impl HttpSettings {
     }
 }
 
-/// The state shared by all handlers.
-#[derive(Clone)]
-pub struct AppState {
+/// What every handler reaches: the application's services and the HTTP settings. Handed to
+/// [`crate::router`], which shares it behind one [`AppState`].
+pub struct AppContext {
     /// Users, sign-in, sessions, tokens.
     pub identity: Arc<IdentityService>,
     /// Boards and everything on them.
@@ -85,13 +85,36 @@ pub struct AppState {
     pub readiness: Arc<dyn Readiness>,
     /// HTTP settings.
     pub settings: Arc<HttpSettings>,
+    /// Rendered board views, kept while exact.
+    pub board_views: crate::BoardViewCache,
     /// Renders the process's metrics for `GET /metrics` (the exporter lives in the app).
     pub metrics: crate::MetricsRender,
 }
 
-impl std::fmt::Debug for AppState {
+impl std::fmt::Debug for AppContext {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AppState").field("settings", &self.settings).finish_non_exhaustive()
+        f.debug_struct("AppContext").field("settings", &self.settings).finish_non_exhaustive()
+    }
+}
+
+/// The state of every handler: the [`AppContext`] behind one reference count. Axum clones the
+/// state for each request, and one counter is one atomic operation where a struct of a dozen
+/// `Arc`s was a dozen, contended between the worker threads (a sixth of the CPU time of
+/// `GET /health/live`; docs/performance.md).
+#[derive(Clone, Debug)]
+pub struct AppState(Arc<AppContext>);
+
+impl From<AppContext> for AppState {
+    fn from(context: AppContext) -> Self {
+        Self(Arc::new(context))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = AppContext;
+
+    fn deref(&self) -> &AppContext {
+        &self.0
     }
 }
 

@@ -159,6 +159,8 @@ pub struct HttpConfig {
     pub cors_origins: Vec<String>,
     /// Trust `X-Forwarded-For` for the client IP (only behind a proxy you control).
     pub trust_forwarded_for: bool,
+    /// Memory for rendered board views kept while exact, in MiB; 0 turns the cache off.
+    pub board_view_cache_mib: u64,
 }
 
 /// Database pool settings.
@@ -204,6 +206,7 @@ impl Default for Config {
                 request_timeout_secs: 30,
                 cors_origins: Vec::new(),
                 trust_forwarded_for: false,
+                board_view_cache_mib: 32,
             },
             database: DatabaseConfig { max_connections: 16, statement_timeout_ms: 10_000 },
             auth: AuthConfig {
@@ -285,6 +288,9 @@ impl Config {
         }
         if self.http.body_limit_bytes == 0 {
             errors.push("http.body_limit_bytes: must be greater than 0".into());
+        }
+        if self.http.board_view_cache_mib > 4096 {
+            errors.push("http.board_view_cache_mib: must be at most 4096".into());
         }
         if self.http.request_timeout_secs == 0 {
             errors.push("http.request_timeout_secs: must be greater than 0".into());

@@ -14,14 +14,17 @@ use crate::config::{Config, LogFormat};
 ///
 /// Lines are formatted on the thread that logs but written to standard output by a thread of
 /// their own, so a request never waits on a `write` to a pipe, a file or a terminal (one line
-/// per request was the largest cost of `GET /health/live`; docs/performance.md). Nothing is
-/// dropped: when the writer falls behind, logging waits. The returned guard flushes what is
+/// per request was the largest cost of `GET /health/live`; docs/performance.md), and that
+/// thread writes a burst of lines at once. Nothing is dropped: when the writer falls behind,
+/// logging waits. The returned guard flushes what is
 /// left when it is dropped; keep it until the process ends. Colours only on a terminal.
 pub fn init(config: &Config) -> anyhow::Result<WorkerGuard> {
     let filter = EnvFilter::try_new(&config.log)?;
     let ansi = std::io::stdout().is_terminal();
-    let (writer, guard) =
-        NonBlockingBuilder::default().lossy(false).thread_name("corkboard-log").finish(std::io::stdout());
+    // The writer thread writes into a buffer and flushes it whenever no line is waiting: one
+    // `write` per burst instead of one per line (standard output flushes at every newline).
+    let buffered = std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout());
+    let (writer, guard) = NonBlockingBuilder::default().lossy(false).thread_name("corkboard-log").finish(buffered);
     let registry = tracing_subscriber::registry().with(filter);
     match config.log_format {
         LogFormat::Json => registry

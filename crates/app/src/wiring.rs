@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use adapter_http::{AppState, HttpSettings, Readiness};
+use adapter_http::{AppContext, BoardViewCache, HttpSettings, Readiness};
 use adapter_oidc::{OidcProvider, OidcSettings};
 use adapter_redis::{RedisPool, RedisSessionStore};
 use adapter_sea_orm::{
@@ -117,7 +117,7 @@ impl Services {
         settings.request_timeout = Duration::from_secs(config.http.request_timeout_secs);
         settings.cors_origins.clone_from(&config.http.cors_origins);
         settings.trust_forwarded_for = config.http.trust_forwarded_for;
-        adapter_http::router(AppState {
+        adapter_http::router(AppContext {
             identity: self.identity.clone(),
             boards: self.boards.clone(),
             audit: self.audit.clone(),
@@ -126,6 +126,7 @@ impl Services {
             notifications: self.notifications.clone(),
             readiness,
             settings: Arc::new(settings),
+            board_views: BoardViewCache::new(config.http.board_view_cache_mib * 1024 * 1024),
             metrics: crate::metrics::render(self.db.clone()),
         })
     }

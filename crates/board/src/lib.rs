@@ -12,9 +12,9 @@ mod service;
 
 pub use error::BoardError;
 pub use model::{
-    Board, BoardChanges, BoardName, BoardRole, BoardView, Card, CardChanges, CardFilter, CardMove, CardTitle, Color,
-    Column, ColumnChanges, ColumnMove, ColumnName, Comment, CommentBody, Description, Label, LabelChanges, LabelName,
-    Member, NewBoard, NewCard, NewColumn, NewLabel, NewMember, WipLimit,
+    Board, BoardChanges, BoardName, BoardRole, BoardView, BoardViewRead, Card, CardChanges, CardFilter, CardMove,
+    CardTitle, Color, Column, ColumnChanges, ColumnMove, ColumnName, Comment, CommentBody, Description, Label,
+    LabelChanges, LabelName, Member, NewBoard, NewCard, NewColumn, NewLabel, NewMember, Revision, WipLimit,
 };
 pub use ports::{BoardStore, BoardTx, Siblings, UserDirectory};
 pub use rank::Rank;

@@ -11,7 +11,7 @@ use kernel::{
 };
 use uuid::Uuid;
 
-use crate::model::{Board, BoardRole, BoardView, Card, CardFilter, Column, Comment, Label, Member};
+use crate::model::{Board, BoardRole, BoardView, Card, CardFilter, Column, Comment, Label, Member, Revision};
 use crate::rank::Rank;
 
 /// A set of items ordered by rank among themselves.
@@ -44,6 +44,12 @@ pub trait BoardStore: Send + Sync {
     /// # Errors
     /// `RepoError::NotFound` when there is no such board.
     async fn get_board_view(&self, board: BoardId) -> Result<BoardView, RepoError>;
+
+    /// The board's current [`Revision`]: one cheap read, for callers holding a copy of its view.
+    ///
+    /// # Errors
+    /// `RepoError::NotFound` when there is no such board.
+    async fn board_revision(&self, board: BoardId) -> Result<Revision, RepoError>;
 
     /// The boards `user` is a member of, by id.
     ///
@@ -343,7 +349,10 @@ pub trait BoardTx: Send + Sync {
     /// `RepoError::Conflict` when the stored version is not `expected`.
     async fn delete_comment(&self, comment: CommentId, expected: Version) -> Result<(), RepoError>;
 
-    /// Appends the change's domain event (audit record and outbox row) in this transaction.
+    /// Appends the change's domain event (audit record and outbox row) in this transaction, and
+    /// advances the [`Revision`] of the event's board, so that the change and the new revision
+    /// commit together. Use cases call it last, just before [`BoardTx::commit`]: a store may lock
+    /// the revision until the commit, and a lock taken last cannot close a cycle.
     ///
     /// # Errors
     /// `RepoError::Unavailable` or `Unexpected`; the unit of work must then be abandoned.

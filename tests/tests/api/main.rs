@@ -7,6 +7,7 @@
 mod audit;
 mod auth;
 mod board_support;
+mod board_views;
 mod boards;
 mod cards;
 mod columns;

@@ -8,7 +8,7 @@ use adapter_sea_orm::SeaBoardStore;
 use board::{
     Board, BoardError, BoardName, BoardRole, BoardService, BoardStore as _, Card, CardFilter, CardMove, CardTitle,
     Color, Column, ColumnName, Comment, CommentBody, Description, Label, LabelName, Member, NewBoard, NewCard,
-    NewColumn, Rank, Siblings, UserDirectory as _, WipLimit,
+    NewColumn, Rank, Revision, Siblings, UserDirectory as _, WipLimit,
 };
 use chrono::{DateTime, Duration, Utc};
 use corkboard_tests::{TestDb, databases};
@@ -386,6 +386,53 @@ async fn a_unit_of_work_dropped_without_commit_leaves_neither_change_nor_event()
         assert_eq!(db.count("boards").await, 1, "{:?}", db.backend);
         assert_eq!(db.count("audit_events").await, 1, "{:?}", db.backend);
         assert_eq!(db.count("outbox_events").await, 1, "{:?}", db.backend);
+    }
+}
+
+#[tokio::test]
+async fn the_revision_advances_with_each_recorded_change_and_only_on_commit() {
+    for db in databases().await {
+        let s = seed(&db).await;
+        let store = SeaBoardStore::new(db.db.clone());
+        let at_start = store.board_revision(s.board.id).await.unwrap();
+        assert_eq!(at_start, Revision::ZERO, "{:?}: a new board", db.backend);
+        assert_eq!(store.get_board_view(s.board.id).await.unwrap().revision, at_start, "{:?}", db.backend);
+
+        let event = |action| DomainEvent {
+            id: Uuid::now_v7(),
+            occurred_at: now(),
+            actor: Actor::User(s.owner),
+            action,
+            resource_type: "card",
+            resource_id: s.cards[1].id.as_uuid(),
+            board_id: Some(s.board.id),
+            changes: Changes::new(),
+            meta: RequestMeta::default(),
+        };
+        let tx = store.begin().await.unwrap();
+        let mut renamed = s.cards[1].clone();
+        renamed.title = CardTitle::parse("Renamed").unwrap();
+        renamed.version = renamed.version.next();
+        tx.update_card(&renamed, s.cards[1].version).await.unwrap();
+        tx.record(&event("card.updated")).await.unwrap();
+        drop(tx);
+        assert_eq!(store.board_revision(s.board.id).await.unwrap(), at_start, "{:?}: rolled back", db.backend);
+
+        let tx = store.begin().await.unwrap();
+        tx.update_card(&renamed, s.cards[1].version).await.unwrap();
+        tx.record(&event("card.updated")).await.unwrap();
+        tx.commit().await.unwrap();
+        let after = store.board_revision(s.board.id).await.unwrap();
+        assert_eq!(after, Revision::new(1), "{:?}: one committed change", db.backend);
+        let view = store.get_board_view(s.board.id).await.unwrap();
+        assert_eq!(view.revision, after, "{:?}: the view tells its revision", db.backend);
+        assert!(view.cards.iter().any(|c| c.title.as_str() == "Renamed"), "{:?}", db.backend);
+
+        let tx = store.begin().await.unwrap();
+        tx.delete_board(s.board.id, s.board.version).await.unwrap();
+        tx.record(&event("board.deleted")).await.unwrap();
+        tx.commit().await.unwrap();
+        assert!(matches!(store.board_revision(s.board.id).await, Err(RepoError::NotFound)), "{:?}", db.backend);
     }
 }
 

@@ -3,7 +3,7 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
-use board::{BoardChanges, BoardName, Description, NewBoard, NewMember};
+use board::{BoardChanges, BoardName, BoardViewRead, Description, NewBoard, NewMember};
 use identity::Scope;
 use kernel::{BoardId, UserId};
 use serde::Deserialize;
@@ -134,8 +134,15 @@ async fn create_board(
         (status = 404, response = NotFound)))]
 async fn get_board(State(s): State<AppState>, auth: Auth, ApiPath(id): ApiPath<Uuid>) -> Result<Response, ApiError> {
     let caller = auth.require(Scope::BoardsRead)?;
-    let view = s.boards.get_board(caller, BoardId::from_uuid(id)).await?;
-    Ok(tagged(StatusCode::OK, view.board.version, BoardViewOut::from(&view)))
+    let board_id = BoardId::from_uuid(id);
+    let rendered = match s.board_views.get(board_id) {
+        Some(copy) => match s.boards.get_board_unless(caller, board_id, copy.revision).await? {
+            BoardViewRead::Unchanged => copy,
+            BoardViewRead::Changed(view) => s.board_views.render(&view)?,
+        },
+        None => s.board_views.render(&s.boards.get_board(caller, board_id).await?)?,
+    };
+    Ok(rendered.response())
 }
 
 /// Rename, re-describe, archive or restore a board (editors and owners).

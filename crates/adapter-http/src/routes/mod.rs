@@ -3,7 +3,7 @@
 
 pub(crate) mod audit;
 pub(crate) mod auth;
-mod board_dto;
+pub(crate) mod board_dto;
 pub(crate) mod boards;
 pub(crate) mod cards;
 pub(crate) mod columns;

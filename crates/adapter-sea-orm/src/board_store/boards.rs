@@ -1,6 +1,6 @@
 //! Boards and their memberships.
 
-use board::{Board, BoardRole, Member};
+use board::{Board, BoardRole, Member, Revision};
 use kernel::{BoardId, Page, PageRequest, RepoError, UserId, Version};
 use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{
@@ -10,7 +10,7 @@ use sea_orm::{
 
 use super::convert::{board_from_row, board_to_row, member_from_row, member_to_row};
 use super::{for_update, versioned};
-use crate::entity::{board as boards, board_member, card_assignee};
+use crate::entity::{board as boards, board_member, board_revision, card_assignee};
 use crate::error::RepoResult;
 
 pub(super) async fn get_board<C: ConnectionTrait>(conn: &C, id: BoardId, lock: bool) -> Result<Board, RepoError> {
@@ -42,6 +42,31 @@ pub(super) async fn list_boards_for_user<C: ConnectionTrait>(
 
 pub(super) async fn insert_board<C: ConnectionTrait>(conn: &C, b: &Board) -> Result<(), RepoError> {
     boards::Entity::insert(board_to_row(b).into_active_model()).exec_without_returning(conn).await.repo()?;
+    let revision = board_revision::Model { board_id: b.id.as_uuid(), revision: 0 };
+    board_revision::Entity::insert(revision.into_active_model()).exec_without_returning(conn).await.repo()?;
+    Ok(())
+}
+
+/// The board's revision; `NotFound` when there is no such board.
+pub(super) async fn revision<C: ConnectionTrait>(conn: &C, id: BoardId) -> Result<Revision, RepoError> {
+    let revision: Option<i64> = board_revision::Entity::find_by_id(id.as_uuid())
+        .select_only()
+        .column(board_revision::Column::Revision)
+        .into_tuple()
+        .one(conn)
+        .await
+        .repo()?;
+    revision.map(|n| Revision::new(n.unsigned_abs())).ok_or(RepoError::NotFound)
+}
+
+/// Advances the board's revision; nothing when the board is gone (its deletion's own event).
+pub(super) async fn advance_revision<C: ConnectionTrait>(conn: &C, id: BoardId) -> Result<(), RepoError> {
+    board_revision::Entity::update_many()
+        .col_expr(board_revision::Column::Revision, Expr::col(board_revision::Column::Revision).add(1))
+        .filter(board_revision::Column::BoardId.eq(id.as_uuid()))
+        .exec(conn)
+        .await
+        .repo()?;
     Ok(())
 }
 

@@ -2,8 +2,8 @@
 //! delegations to the query functions, which serve the pool and the transaction alike.
 
 use board::{
-    Board, BoardRole, BoardStore, BoardTx, BoardView, Card, CardFilter, Column, Comment, Label, Member, Rank, Siblings,
-    UserDirectory,
+    Board, BoardRole, BoardStore, BoardTx, BoardView, Card, CardFilter, Column, Comment, Label, Member, Rank, Revision,
+    Siblings, UserDirectory,
 };
 use chrono::{DateTime, Utc};
 use kernel::{
@@ -101,7 +101,7 @@ impl BoardStore for SeaBoardStore {
             .acquire_many(self.views.weight(board))
             .await
             .map_err(|e| RepoError::Unexpected(anyhow::Error::new(e)))?;
-        // One snapshot for the seven reads, so a concurrent move cannot show a card twice. A
+        // One snapshot for the eight reads, so a concurrent move cannot show a card twice. A
         // SQLite transaction is a snapshot already; PostgreSQL needs REPEATABLE READ.
         let txn = match self.db.conn().get_database_backend() {
             DatabaseBackend::Postgres => self
@@ -116,6 +116,10 @@ impl BoardStore for SeaBoardStore {
         txn.commit().await.repo()?;
         self.views.remember(board, view.cards.len());
         Ok(view)
+    }
+
+    async fn board_revision(&self, board: BoardId) -> Result<Revision, RepoError> {
+        boards::revision(self.db.conn(), board).await
     }
 
     async fn list_boards_for_user(&self, user: UserId, page: PageRequest) -> Result<Page<Board>, RepoError> {
@@ -319,7 +323,11 @@ impl BoardTx for SeaBoardTx {
     }
 
     async fn record(&self, event: &DomainEvent) -> Result<(), RepoError> {
-        crate::events::record(&self.txn, event).await
+        crate::events::record(&self.txn, event).await?;
+        match event.board_id {
+            Some(board) => boards::advance_revision(&self.txn, board).await,
+            None => Ok(()),
+        }
     }
 
     async fn commit(self: Box<Self>) -> Result<(), RepoError> {

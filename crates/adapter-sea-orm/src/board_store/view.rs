@@ -1,5 +1,5 @@
-//! A whole board in seven queries, whatever its size: board, members, labels, columns, open
-//! cards, their labels, their assignees.
+//! A whole board in eight queries, whatever its size: board, its revision, members, labels,
+//! columns, open cards, their labels, their assignees.
 
 use std::collections::HashMap;
 
@@ -7,13 +7,14 @@ use board::BoardView;
 use kernel::{BoardId, RepoError};
 use sea_orm::ConnectionTrait;
 
-use super::boards::{all_members, get_board};
+use super::boards::{all_members, get_board, revision};
 use super::cards::open_cards;
 use super::columns::all_columns;
 use super::labels::all_labels;
 
 pub(super) async fn get_board_view<C: ConnectionTrait>(conn: &C, id: BoardId) -> Result<BoardView, RepoError> {
     let board = get_board(conn, id, false).await?;
+    let revision = revision(conn, id).await?;
     let members = all_members(conn, id).await?;
     let labels = all_labels(conn, id).await?;
     let columns = all_columns(conn, id).await?;
@@ -24,5 +25,5 @@ pub(super) async fn get_board_view<C: ConnectionTrait>(conn: &C, id: BoardId) ->
         let column = |c: &board::Card| position.get(&c.column_id).copied().unwrap_or(usize::MAX);
         (column(a), &a.rank, a.id).cmp(&(column(b), &b.rank, b.id))
     });
-    Ok(BoardView { board, members, labels, columns, cards })
+    Ok(BoardView { board, revision, members, labels, columns, cards })
 }

@@ -139,11 +139,36 @@ pub struct Comment {
     pub updated_at: DateTime<Utc>,
 }
 
+/// How many committed changes a board's view has seen: it grows with every unit of work that
+/// records an event of the board (see [`crate::BoardTx::record`]), so a copy of a view read at
+/// revision `r` is still exact while the board's revision is `r`. Unlike [`Board::version`],
+/// which counts changes of the board's own fields, it also counts changes to its columns,
+/// cards, labels and members.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Revision(u64);
+
+impl Revision {
+    /// The revision of a board nothing has happened to since its creation.
+    pub const ZERO: Self = Self(0);
+
+    /// A revision from its stored number.
+    pub const fn new(n: u64) -> Self {
+        Self(n)
+    }
+
+    /// Its number.
+    pub const fn get(self) -> u64 {
+        self.0
+    }
+}
+
 /// A whole board in one read: what a board page shows.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BoardView {
     /// The board.
     pub board: Board,
+    /// The revision the view was read at (one snapshot with everything below).
+    pub revision: Revision,
     /// Its members, by user id.
     pub members: Vec<Member>,
     /// Its labels, by id.
@@ -152,6 +177,15 @@ pub struct BoardView {
     pub columns: Vec<Column>,
     /// Its open (non-archived) cards, by column rank then card rank.
     pub cards: Vec<Card>,
+}
+
+/// The answer to "the whole board, unless my copy read at a given revision is still exact".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BoardViewRead {
+    /// The copy is exact: nothing in the view has changed since.
+    Unchanged,
+    /// The view as it is now (boxed: it is large and the other answer is empty).
+    Changed(Box<BoardView>),
 }
 
 impl BoardView {

@@ -5,7 +5,7 @@ mod entities;
 mod input;
 mod values;
 
-pub use entities::{Board, BoardView, Card, Column, Comment, Label, Member};
+pub use entities::{Board, BoardView, BoardViewRead, Card, Column, Comment, Label, Member, Revision};
 pub use input::{
     BoardChanges, CardChanges, CardFilter, CardMove, ColumnChanges, ColumnMove, LabelChanges, NewBoard, NewCard,
     NewColumn, NewLabel, NewMember,

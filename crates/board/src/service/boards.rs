@@ -5,7 +5,7 @@ use serde_json::Value;
 
 use super::{BoardService, Subject, check_version, role_in};
 use crate::error::BoardError;
-use crate::model::{Board, BoardChanges, BoardRole, BoardView, Card, Member, NewBoard};
+use crate::model::{Board, BoardChanges, BoardRole, BoardView, BoardViewRead, Card, Member, NewBoard, Revision};
 
 impl BoardService {
     /// Creates a board; the caller becomes its owner.
@@ -66,6 +66,22 @@ impl BoardService {
         // Membership first, so a stranger cannot make us load a large board.
         self.role_on(caller, board_id, BoardRole::Viewer).await?;
         Ok(self.store.get_board_view(board_id).await?)
+    }
+
+    /// The whole board, unless the caller's copy read at revision `known` is still exact: then
+    /// one read of the revision instead of the whole view. Access is checked either way.
+    #[tracing::instrument(skip_all, fields(%board_id), err(level = "debug"))]
+    pub async fn get_board_unless(
+        &self,
+        caller: &Caller,
+        board_id: BoardId,
+        known: Revision,
+    ) -> Result<BoardViewRead, BoardError> {
+        self.role_on(caller, board_id, BoardRole::Viewer).await?;
+        if self.store.board_revision(board_id).await? == known {
+            return Ok(BoardViewRead::Unchanged);
+        }
+        Ok(BoardViewRead::Changed(Box::new(self.store.get_board_view(board_id).await?)))
     }
 
     /// Renames, re-describes, archives or restores a board (editors and owners). A change that
@@ -130,7 +146,7 @@ mod tests {
 
     use super::super::testing::*;
     use crate::error::BoardError;
-    use crate::model::{BoardChanges, BoardName, BoardRole, BoardView, Description, NewBoard};
+    use crate::model::{BoardChanges, BoardName, BoardRole, BoardView, BoardViewRead, Description, NewBoard, Revision};
     use crate::ports::{MockBoardStore, MockBoardTx, MockUserDirectory};
 
     fn new_board() -> NewBoard {
@@ -184,11 +200,49 @@ mod tests {
     #[tokio::test]
     async fn viewers_read_the_whole_board() {
         let mut store = store();
-        store.expect_get_board_view().times(1).returning(|_| {
-            Ok(BoardView { board: board(), members: vec![], labels: vec![], columns: vec![], cards: vec![] })
-        });
+        store.expect_get_board_view().times(1).returning(|_| Ok(empty_view(Revision::ZERO)));
         let view = service(store, MockUserDirectory::new()).get_board(&caller(VIEWER), BOARD).await.unwrap();
         assert_eq!(view.board.id, BOARD);
+    }
+
+    fn empty_view(revision: Revision) -> BoardView {
+        BoardView { board: board(), revision, members: vec![], labels: vec![], columns: vec![], cards: vec![] }
+    }
+
+    #[tokio::test]
+    async fn an_exact_copy_costs_one_revision_read() {
+        let mut store = store();
+        store.expect_board_revision().times(1).returning(|_| Ok(Revision::new(7)));
+        store.expect_get_board_view().never();
+        let read = service(store, MockUserDirectory::new())
+            .get_board_unless(&caller(VIEWER), BOARD, Revision::new(7))
+            .await
+            .unwrap();
+        assert_eq!(read, BoardViewRead::Unchanged);
+    }
+
+    #[tokio::test]
+    async fn an_outdated_copy_gets_the_view_as_it_is_now() {
+        let mut store = store();
+        store.expect_board_revision().times(1).returning(|_| Ok(Revision::new(8)));
+        store.expect_get_board_view().times(1).returning(|_| Ok(empty_view(Revision::new(8))));
+        let read = service(store, MockUserDirectory::new())
+            .get_board_unless(&caller(VIEWER), BOARD, Revision::new(7))
+            .await
+            .unwrap();
+        assert_eq!(read, BoardViewRead::Changed(Box::new(empty_view(Revision::new(8)))));
+    }
+
+    #[tokio::test]
+    async fn strangers_learn_nothing_from_a_revision() {
+        let mut store = store();
+        store.expect_board_revision().never();
+        store.expect_get_board_view().never();
+        let err = service(store, MockUserDirectory::new())
+            .get_board_unless(&caller(STRANGER), BOARD, Revision::new(7))
+            .await
+            .unwrap_err();
+        assert!(matches!(err, BoardError::NotFound));
     }
 
     #[tokio::test]
