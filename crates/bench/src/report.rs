@@ -43,12 +43,14 @@ pub(crate) struct Results {
     /// Fresh after start, idle after seeding, at the end (with the high-water mark).
     pub(crate) memory: [Memory; 3],
     pub(crate) statements: f64,
-    pub(crate) ceiling_statements: usize,
+    /// The database ceilings' statements per fetch: whole view, unchanged board.
+    pub(crate) ceiling_statements: [usize; 2],
     pub(crate) health: Series,
     pub(crate) health_ceiling: Series,
     pub(crate) board_small: Series,
     pub(crate) board_framework: Series,
     pub(crate) board_db: Series,
+    pub(crate) board_db_unchanged: Series,
     pub(crate) board_large: Series,
     pub(crate) notes: Series,
     pub(crate) card_create: Series,
@@ -130,6 +132,7 @@ pub(crate) fn render(r: &Results) -> String {
     // Targets.
     let health_ratio = ratio(&r.health, &r.health_ceiling, 32);
     let board_ratio = ratio(&r.board_small, &r.board_db, 32);
+    let board_ratio_unchanged = ratio(&r.board_small, &r.board_db_unchanged, 32);
     let board_p99 = r.board_small.at(32).p99_us;
     let large_p50 = r.board_large.at(1).p50_us;
     let (create_c, create) = r.card_create.best_rps();
@@ -148,8 +151,13 @@ pub(crate) fn render(r: &Results) -> String {
     );
     let _ = writeln!(
         o,
-        "| 500-card board ≥ 0.8 × database ceiling, 32 connections | {board_ratio:.2} | {} |",
+        "| 500-card board ≥ 0.8 × database ceiling (reading the whole view), 32 connections | {board_ratio:.2} | {} |",
         met(board_ratio >= 0.8)
+    );
+    let _ = writeln!(
+        o,
+        "| the same against the statements a fetch of an unchanged board sends (auth + revision) | {board_ratio_unchanged:.2} | {} |",
+        met(board_ratio_unchanged >= 0.8)
     );
     let _ = writeln!(
         o,
@@ -208,8 +216,10 @@ pub(crate) fn render(r: &Results) -> String {
     );
     table(&mut o, &r.health, Some(&r.health_ceiling), "bare Axum");
     table(&mut o, &r.health_ceiling, None, "");
-    table(&mut o, &r.board_small, Some(&r.board_db), "database");
+    table(&mut o, &r.board_small, Some(&r.board_db), "database: whole view");
     table(&mut o, &r.board_db, None, "");
+    table(&mut o, &r.board_small, Some(&r.board_db_unchanged), "database: unchanged");
+    table(&mut o, &r.board_db_unchanged, None, "");
     table(&mut o, &r.board_small, Some(&r.board_framework), "bare Axum");
     table(&mut o, &r.board_framework, None, "");
     table(&mut o, &r.board_large, None, "");
@@ -228,8 +238,8 @@ pub(crate) fn render(r: &Results) -> String {
     let _ = writeln!(o, "## SQL per board fetch\n");
     let _ = writeln!(
         o,
-        "{:.2} statements per `GET /api/v1/boards/{{id}}` through SeaORM (the server's `db_statements_total` over 200 sequential fetches, less an idle window of the same length). SeaORM's counter does not see the transaction's own statements: the view is read in one transaction, which adds `BEGIN`, `COMMIT` and, on PostgreSQL, two `SET TRANSACTION` (isolation, read only). The database ceiling runs all of them: {} statements per fetch.\n",
-        r.statements, r.ceiling_statements
+        "{:.2} statements per `GET /api/v1/boards/{{id}}` through SeaORM (the server's `db_statements_total` over 200 sequential fetches of the unchanged 500-card board, less an idle window of the same length). The first fetch reads the whole view and keeps its rendering; the others check access and the board's revision and send the kept bytes. SeaORM's counter does not see a transaction's own statements: the whole view is read in one transaction, which adds `BEGIN`, `COMMIT` and, on PostgreSQL, two `SET TRANSACTION` (isolation, read only). The database ceilings run all of them: {} statements to read the whole view, {} for an unchanged board.\n",
+        r.statements, r.ceiling_statements[0], r.ceiling_statements[1]
     );
 
     let _ = writeln!(o, "## Sign-in storm\n");

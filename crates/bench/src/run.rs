@@ -7,7 +7,7 @@ use anyhow::{Context as _, bail};
 use uuid::Uuid;
 
 use crate::api::{self, Api, Seeded, Sizes};
-use crate::db_ceiling::{self, Ids};
+use crate::db_ceiling::{self, Fetch, Ids};
 use crate::load::{Plan, Wrk};
 use crate::report::{self, Results, Series};
 use crate::server::{self, Process};
@@ -110,12 +110,22 @@ pub(crate) async fn run(args: RunArgs) -> anyhow::Result<()> {
     let pool = db_ceiling::Pool::connect(&db_url, SERVER_POOL).await?;
     let (token_hash, user) = pool.token_ids(api.token_id.parse()?).await?;
     let ids = Ids { board: seeded.small_board.parse()?, user, token_hash };
-    let ceiling_statements = db_ceiling::statements_per_fetch(&pool);
-    let mut board_db = Series { name: "database ceiling (raw sqlx)".into(), levels: Vec::new() };
-    for &c in levels {
-        let f = db_ceiling::measure(&pool, &ids, c, d).await?;
-        say(&format!("db ceiling c={c}: {:.0} fetches/s, p50 {} µs, p99 {} µs", f.rps(), f.p50_us, f.p99_us));
-        board_db.levels.push((c, f));
+    let ceiling_statements =
+        [Fetch::WholeView, Fetch::Unchanged].map(|what| db_ceiling::statements_per_fetch(&pool, what));
+    let mut board_db = Series { name: "database ceiling: whole view (raw sqlx)".into(), levels: Vec::new() };
+    let mut board_db_unchanged =
+        Series { name: "database ceiling: unchanged board (raw sqlx)".into(), levels: Vec::new() };
+    for (what, series) in [(Fetch::WholeView, &mut board_db), (Fetch::Unchanged, &mut board_db_unchanged)] {
+        for &c in levels {
+            let f = db_ceiling::measure(&pool, &ids, what, c, d).await?;
+            say(&format!(
+                "db ceiling {what:?} c={c}: {:.0} fetches/s, p50 {} µs, p99 {} µs",
+                f.rps(),
+                f.p50_us,
+                f.p99_us
+            ));
+            series.levels.push((c, f));
+        }
     }
     drop(pool);
 
@@ -191,6 +201,7 @@ pub(crate) async fn run(args: RunArgs) -> anyhow::Result<()> {
         board_small,
         board_framework,
         board_db,
+        board_db_unchanged,
         board_large,
         notes,
         card_create,
