@@ -16,8 +16,8 @@ use axum::response::{IntoResponse as _, Response};
 use board::{BoardView, Revision};
 use bytes::Bytes;
 use kernel::{BoardId, Version};
-use quick_cache::Weighter;
-use quick_cache::sync::Cache;
+use quick_cache::sync::{Cache, DefaultLifecycle};
+use quick_cache::{DefaultHashBuilder, OptionsBuilder, Weighter};
 
 use crate::error::ApiError;
 use crate::extract::etag;
@@ -66,10 +66,29 @@ impl BoardViewCache {
     /// A cache holding at most `capacity_bytes` of rendered views; none at all when 0. A view
     /// larger than the whole capacity is rendered for its request and not kept.
     pub fn new(capacity_bytes: u64) -> Self {
-        // The item estimate only sizes the tables: one entry per 64 KiB of capacity.
-        let estimated = usize::try_from(capacity_bytes / 65_536).unwrap_or(usize::MAX).max(16);
-        let entries = (capacity_bytes > 0).then(|| Arc::new(Cache::with_weighter(estimated, capacity_bytes, ByBytes)));
-        Self { entries }
+        let entries = (capacity_bytes > 0).then(|| {
+            // One shard: the cache divides its capacity among its shards, and a 10,000-card
+            // board (7.7 MB) would not fit a 32nd of 32 MiB. The lock is held for a lookup only.
+            let options = OptionsBuilder::new()
+                // Only sizes the tables: one entry per 64 KiB of capacity.
+                .estimated_items_capacity(usize::try_from(capacity_bytes / 65_536).unwrap_or(usize::MAX).max(16))
+                .weight_capacity(capacity_bytes)
+                .shards(1)
+                .build();
+            match options {
+                Ok(options) => Some(Arc::new(Cache::with_options(
+                    options,
+                    ByBytes,
+                    DefaultHashBuilder::default(),
+                    DefaultLifecycle::default(),
+                ))),
+                Err(error) => {
+                    tracing::warn!(%error, "board view cache disabled");
+                    None
+                }
+            }
+        });
+        Self { entries: entries.flatten() }
     }
 
     /// The kept rendering of `board`, whatever its revision.
@@ -82,13 +101,18 @@ impl BoardViewCache {
     pub(crate) fn render(&self, view: &BoardView) -> Result<Arc<Rendered>, ApiError> {
         let body = serde_json::to_vec(&BoardViewOut::from(view)).map_err(|e| ApiError::internal(&e))?;
         let rendered = Arc::new(Rendered { revision: view.revision, version: view.board.version, body: body.into() });
+        self.keep(view.board.id, &rendered);
+        Ok(rendered)
+    }
+
+    /// Keeps `rendered` as `board`'s rendering unless a newer one is kept already.
+    fn keep(&self, board: BoardId, rendered: &Arc<Rendered>) {
         if let Some(entries) = &self.entries {
-            let newer_kept = entries.get(&view.board.id).is_some_and(|kept| kept.revision > view.revision);
+            let newer_kept = entries.get(&board).is_some_and(|kept| kept.revision > rendered.revision);
             if !newer_kept {
-                entries.insert(view.board.id, Arc::clone(&rendered));
+                entries.insert(board, Arc::clone(rendered));
             }
         }
-        Ok(rendered)
     }
 }
 
@@ -99,5 +123,54 @@ impl std::fmt::Debug for BoardViewCache {
             d.field("entries", &entries.len()).field("bytes", &entries.weight()).field("capacity", &entries.capacity());
         }
         d.finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MIB: u64 = 1024 * 1024;
+
+    fn rendering(revision: u64, bytes: u64) -> Arc<Rendered> {
+        let body = vec![b' '; usize::try_from(bytes).unwrap_or_default()];
+        Arc::new(Rendered { revision: Revision::new(revision), version: Version::FIRST, body: body.into() })
+    }
+
+    #[test]
+    fn a_board_of_a_quarter_of_the_capacity_is_kept() {
+        let cache = BoardViewCache::new(32 * MIB);
+        let (large, small) = (BoardId::from_uuid(uuid::Uuid::now_v7()), BoardId::from_uuid(uuid::Uuid::now_v7()));
+        cache.keep(large, &rendering(1, 8 * MIB));
+        cache.keep(small, &rendering(1, 400 * 1024));
+        assert_eq!(cache.get(large).map(|r| r.body.len() as u64), Some(8 * MIB));
+        assert!(cache.get(small).is_some());
+    }
+
+    #[test]
+    fn an_older_rendering_never_replaces_a_newer_one() {
+        let cache = BoardViewCache::new(MIB);
+        let board = BoardId::from_uuid(uuid::Uuid::now_v7());
+        cache.keep(board, &rendering(5, 10));
+        cache.keep(board, &rendering(4, 10));
+        assert_eq!(cache.get(board).map(|r| r.revision), Some(Revision::new(5)));
+        cache.keep(board, &rendering(6, 10));
+        assert_eq!(cache.get(board).map(|r| r.revision), Some(Revision::new(6)));
+    }
+
+    #[test]
+    fn a_cache_of_no_bytes_keeps_nothing_and_the_total_stays_bounded() {
+        let off = BoardViewCache::new(0);
+        let board = BoardId::from_uuid(uuid::Uuid::now_v7());
+        off.keep(board, &rendering(1, 10));
+        assert!(off.get(board).is_none());
+
+        let cache = BoardViewCache::new(MIB);
+        for _ in 0..64 {
+            cache.keep(BoardId::from_uuid(uuid::Uuid::now_v7()), &rendering(1, 64 * 1024));
+        }
+        let entries = cache.entries.as_ref().map(|e| (e.weight(), e.len())).unwrap_or_default();
+        assert!(entries.0 <= MIB, "{} bytes kept", entries.0);
+        assert!(entries.1 >= 8, "still keeps what fits: {} entries", entries.1);
     }
 }

@@ -230,10 +230,21 @@ pub(crate) fn render(r: &Results) -> String {
     let _ = writeln!(o);
 
     let _ = writeln!(o, "## Memory (server process, `/proc/<pid>/status`)\n");
-    let _ = writeln!(o, "| when | VmRSS | VmHWM (peak so far) |\n|---|---:|---:|");
-    let _ = writeln!(o, "| idle after start | {} | {} |", mib(fresh.rss_kib), mib(fresh.hwm_kib));
-    let _ = writeln!(o, "| idle after seeding | {} | {} |", mib(seeded.rss_kib), mib(seeded.hwm_kib));
-    let _ = writeln!(o, "| after all load | {} | {} |\n", mib(end.rss_kib), mib(end.hwm_kib));
+    let _ = writeln!(
+        o,
+        "| when | VmRSS | of which anonymous (`RssAnon`) | of which files (`RssFile`: the binary's code, libraries) | VmHWM (peak so far) |\n|---|---:|---:|---:|---:|"
+    );
+    for (when, m) in [("idle after start", fresh), ("idle after seeding", seeded), ("after all load", end)] {
+        let _ = writeln!(
+            o,
+            "| {when} | {} | {} | {} | {} |",
+            mib(m.rss_kib),
+            mib(m.anon_kib),
+            mib(m.file_kib),
+            mib(m.hwm_kib)
+        );
+    }
+    let _ = writeln!(o);
 
     let _ = writeln!(o, "## SQL per board fetch\n");
     let _ = writeln!(

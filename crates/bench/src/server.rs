@@ -62,7 +62,8 @@ impl Process {
         }
     }
 
-    /// Resident memory now and at its highest so far, in KiB (`VmRSS`, `VmHWM`).
+    /// Resident memory now and at its highest so far, in KiB (`VmRSS`, `VmHWM`), and what of it
+    /// is the process's own (`RssAnon`) and mapped files, mostly the binary's code (`RssFile`).
     pub(crate) fn memory(&self) -> anyhow::Result<Memory> {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid()))?;
         let field = |name: &str| -> anyhow::Result<u64> {
@@ -70,7 +71,12 @@ impl Process {
                 status.lines().find(|l| l.starts_with(name)).with_context(|| format!("no {name} in /proc status"))?;
             Ok(line.trim_start_matches(name).trim().trim_end_matches("kB").trim().parse()?)
         };
-        Ok(Memory { rss_kib: field("VmRSS:")?, hwm_kib: field("VmHWM:")? })
+        Ok(Memory {
+            rss_kib: field("VmRSS:")?,
+            hwm_kib: field("VmHWM:")?,
+            anon_kib: field("RssAnon:")?,
+            file_kib: field("RssFile:")?,
+        })
     }
 
     /// Stops the process: SIGTERM, then SIGKILL after five seconds.
@@ -102,6 +108,8 @@ impl Drop for Process {
 pub(crate) struct Memory {
     pub(crate) rss_kib: u64,
     pub(crate) hwm_kib: u64,
+    pub(crate) anon_kib: u64,
+    pub(crate) file_kib: u64,
 }
 
 /// `corkboard admin create --password-stdin` with the server's environment.
