@@ -1,5 +1,5 @@
-//! RFC 9457 problem details. Handlers return [`ApiError`]; the [`crate::middleware::problems`]
-//! layer renders every error response — ours, axum's rejections, timeouts, panics — as one
+//! RFC 9457 problem details. Handlers return [`ApiError`]; the [`crate::middleware::edge`]
+//! middleware renders every error response — ours, axum's rejections, timeouts, panics — as one
 //! `application/problem+json` shape with the request id, so no error escapes in another form.
 
 use axum::http::{HeaderName, HeaderValue, StatusCode};

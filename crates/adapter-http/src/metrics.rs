@@ -1,7 +1,7 @@
 //! HTTP metrics: every request counted and timed by route template (measured by
-//! [`crate::middleware::edge`]), and the `GET /metrics` endpoint. This crate only records through the `metrics` facade; the exporter
-//! (Prometheus) is chosen and installed by the composition root, which hands in a render
-//! function ([`MetricsRender`]).
+//! [`crate::middleware::edge`]), and the `GET /metrics` endpoint. This crate only records
+//! through the `metrics` facade; the exporter (Prometheus) is chosen and installed by the
+//! composition root, which hands in a render function ([`MetricsRender`]).
 
 use std::sync::Arc;
 use std::time::Instant;

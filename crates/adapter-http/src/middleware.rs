@@ -47,7 +47,7 @@ pub(crate) async fn edge(mut req: Request, next: Next) -> Response {
     // Kept for an error's problem document; the clone shares the URI's bytes.
     let uri = req.uri().clone();
     let response = next.run(req).await;
-    let mut response = as_problem(response, uri.path(), &RequestId(id.clone()));
+    let mut response = as_problem(response, uri.path(), id.to_str().unwrap_or_default());
     measured.finish(response.status());
     response.headers_mut().insert(REQUEST_ID, id);
     response
@@ -68,7 +68,7 @@ fn is_valid_request_id(v: &[u8]) -> bool {
 /// [`crate::ApiError`] keeps its code and detail; any other (a framework rejection, a tower
 /// timeout, a caught panic) gets a generic problem for its status. Bodies of 5xx responses
 /// never carry internals. Other responses pass unchanged.
-fn as_problem(response: Response, instance: &str, request_id: &RequestId) -> Response {
+fn as_problem(response: Response, instance: &str, request_id: &str) -> Response {
     let status = response.status();
     if !(status.is_client_error() || status.is_server_error()) {
         return response;
@@ -82,7 +82,7 @@ fn as_problem(response: Response, instance: &str, request_id: &RequestId) -> Res
     }
     let (mut head, _body) = response.into_parts();
     let parts = head.extensions.remove::<ProblemParts>().unwrap_or_else(|| default_parts(status));
-    let problem = render(status, parts, instance, request_id.as_str());
+    let problem = render(status, parts, instance, request_id);
     let body = serde_json::to_vec(&problem).unwrap_or_default();
     head.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
     head.headers.remove(header::CONTENT_LENGTH);

@@ -188,15 +188,15 @@ pub(crate) fn render(r: &Results) -> String {
     let _ = writeln!(
         o,
         "| RSS < 30 MB idle (after seeding) | {} (fresh: {}) | {} |",
-        mib(seeded.rss_kib),
-        mib(fresh.rss_kib),
-        met(seeded.rss_kib * 1024 < 30_000_000)
+        mib(seeded.rss),
+        mib(fresh.rss),
+        met(seeded.rss * 1024 < 30_000_000)
     );
     let _ = writeln!(
         o,
         "| RSS < 150 MB at peak (high-water mark of the whole run) | {} | {} |",
-        mib(end.hwm_kib),
-        met(end.hwm_kib * 1024 < 150_000_000)
+        mib(end.peak),
+        met(end.peak * 1024 < 150_000_000)
     );
     let _ = writeln!(
         o,
@@ -235,14 +235,7 @@ pub(crate) fn render(r: &Results) -> String {
         "| when | VmRSS | of which anonymous (`RssAnon`) | of which files (`RssFile`: the binary's code, libraries) | VmHWM (peak so far) |\n|---|---:|---:|---:|---:|"
     );
     for (when, m) in [("idle after start", fresh), ("idle after seeding", seeded), ("after all load", end)] {
-        let _ = writeln!(
-            o,
-            "| {when} | {} | {} | {} | {} |",
-            mib(m.rss_kib),
-            mib(m.anon_kib),
-            mib(m.file_kib),
-            mib(m.hwm_kib)
-        );
+        let _ = writeln!(o, "| {when} | {} | {} | {} | {} |", mib(m.rss), mib(m.anon), mib(m.file), mib(m.peak));
     }
     let _ = writeln!(o);
 

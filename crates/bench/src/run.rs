@@ -43,7 +43,7 @@ pub(crate) async fn run(args: RunArgs) -> anyhow::Result<()> {
     app.wait_ready(&http, "/health/ready", Duration::from_mins(1)).await?;
     tokio::time::sleep(Duration::from_secs(2)).await;
     let mem_fresh = app.memory()?;
-    say(&format!("server up (pid {}), idle RSS {} KiB", app.pid(), mem_fresh.rss_kib));
+    say(&format!("server up (pid {}), idle RSS {} KiB", app.pid(), mem_fresh.rss));
 
     let api = Api::sign_in(&app.base_url, ADMIN, api::PASSWORD).await?;
     let seeded = api.seed(SIZES).await.context("seeding")?;

@@ -71,12 +71,7 @@ impl Process {
                 status.lines().find(|l| l.starts_with(name)).with_context(|| format!("no {name} in /proc status"))?;
             Ok(line.trim_start_matches(name).trim().trim_end_matches("kB").trim().parse()?)
         };
-        Ok(Memory {
-            rss_kib: field("VmRSS:")?,
-            hwm_kib: field("VmHWM:")?,
-            anon_kib: field("RssAnon:")?,
-            file_kib: field("RssFile:")?,
-        })
+        Ok(Memory { rss: field("VmRSS:")?, peak: field("VmHWM:")?, anon: field("RssAnon:")?, file: field("RssFile:")? })
     }
 
     /// Stops the process: SIGTERM, then SIGKILL after five seconds.
@@ -106,10 +101,14 @@ impl Drop for Process {
 /// Resident memory of a process, in KiB.
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct Memory {
-    pub(crate) rss_kib: u64,
-    pub(crate) hwm_kib: u64,
-    pub(crate) anon_kib: u64,
-    pub(crate) file_kib: u64,
+    /// Resident now (`VmRSS`).
+    pub(crate) rss: u64,
+    /// The highest resident so far (`VmHWM`).
+    pub(crate) peak: u64,
+    /// Of `rss`, the process's own memory (`RssAnon`).
+    pub(crate) anon: u64,
+    /// Of `rss`, pages of mapped files (`RssFile`): the binary's code, libraries.
+    pub(crate) file: u64,
 }
 
 /// `corkboard admin create --password-stdin` with the server's environment.
