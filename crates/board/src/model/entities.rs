@@ -155,11 +155,6 @@ impl Revision {
     pub const fn new(n: u64) -> Self {
         Self(n)
     }
-
-    /// Its number.
-    pub const fn get(self) -> u64 {
-        self.0
-    }
 }
 
 /// A whole board in one read: what a board page shows.
