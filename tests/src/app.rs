@@ -297,6 +297,15 @@ impl Session {
         let status = response.status().as_u16();
         let headers = response.headers().clone();
         let bytes = response.bytes().await.expect("body is read");
+        // A compressed body is checked and parsed as what it inflates to; the header stays.
+        let bytes = if headers.get("content-encoding").is_some_and(|v| v == "gzip") {
+            let mut inflated = Vec::new();
+            std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&bytes[..]), &mut inflated)
+                .expect("a gzip body inflates");
+            inflated.into()
+        } else {
+            bytes
+        };
         let content_type = headers.get("content-type").and_then(|v| v.to_str().ok());
         let path_only = path.split('?').next().unwrap_or(path);
         if path_only.starts_with("/api/v1/") || path_only.starts_with("/health/") {

@@ -71,7 +71,7 @@ fn app(identity: MockIdentityStore, boards: MockBoardStore, ready: Result<(), St
     let identity = IdentityService::new(
         Arc::new(identity),
         Arc::new(MockSessionStore::new()),
-        Arc::new(Argon2Hasher::fast_for_tests()),
+        Arc::new(Argon2Hasher::fast_for_tests().expect("hashing threads")),
         clock.clone(),
         ids.clone(),
     );

@@ -4,7 +4,7 @@
 //! composition root, which hands in a render function ([`MetricsRender`]).
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
@@ -49,15 +49,28 @@ impl Measured {
         Self { started: Instant::now(), method, route }
     }
 
-    /// Records the request, answered with `status`.
-    pub(crate) fn finish(self, status: StatusCode) {
+    /// Records the request, answered with `status`; returns how long it took.
+    pub(crate) fn finish(self, status: StatusCode) -> Duration {
         let Self { started, method, route } = self;
-        let status = SharedString::from_owned(status.as_u16().to_string());
+        let took = started.elapsed();
+        let status = status_label(status);
         metrics::counter!(HTTP_REQUESTS_TOTAL, "method" => method.clone(), "route" => route.clone(), "status" => status)
             .increment(1);
         metrics::histogram!(HTTP_REQUEST_DURATION_SECONDS, "method" => method, "route" => route)
-            .record(started.elapsed().as_secs_f64());
+            .record(took.as_secs_f64());
+        took
     }
+}
+
+/// The `status` label: the statuses Corkboard answers with are static text, any other is copied.
+fn status_label(status: StatusCode) -> SharedString {
+    const COMMON: [&str; 16] = [
+        "200", "201", "204", "302", "303", "304", "400", "401", "403", "404", "409", "412", "413", "422", "500", "503",
+    ];
+    COMMON
+        .iter()
+        .find(|s| s.as_bytes() == status.as_str().as_bytes())
+        .map_or_else(|| SharedString::from_owned(status.as_str().to_owned()), |s| SharedString::const_str(s))
 }
 
 /// `GET /metrics`: Prometheus text format. Unauthenticated and not in the OpenAPI document;

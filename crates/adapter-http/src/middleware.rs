@@ -1,13 +1,24 @@
-//! Cross-cutting request handling that is ours rather than a tower-http layer: request ids,
-//! problem rendering and the request's metrics, in one middleware ([`edge`]).
+//! Cross-cutting request handling that is ours rather than a tower-http layer: request ids, the
+//! access log, panics, problem rendering, security headers and the request's metrics, in one
+//! hand-written tower service ([`Edge`]).
 
-use axum::body::Body;
-use axum::extract::Request;
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::middleware::Next;
+use std::any::Any;
+use std::convert::Infallible;
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use axum::body::{Body, Bytes, HttpBody};
+use axum::extract::{MatchedPath, Request};
+use axum::http::{HeaderName, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
+use pin_project_lite::pin_project;
+use tower::{Layer, Service};
+use tracing::Span;
 
 use crate::error::{ProblemParts, default_parts, render};
+use crate::metrics::Measured;
 
 /// The request id of the current request, in the request's extensions: a header value
 /// already, so echoing and logging it copies nothing.
@@ -29,28 +40,184 @@ pub(crate) struct KeepBody;
 /// The `X-Request-Id` header.
 pub(crate) const REQUEST_ID: &str = "x-request-id";
 
-/// The outermost layer of every request, three jobs in one middleware (each `from_fn` layer
-/// boxes the rest of the stack and its future again, for every request):
+/// The outermost layer of every request ([`Edge`]). `hsts` is the `Strict-Transport-Security`
+/// value, when the server is reached over HTTPS.
+#[derive(Debug, Clone)]
+pub(crate) struct EdgeLayer {
+    hsts: Option<HeaderValue>,
+}
+
+impl EdgeLayer {
+    pub(crate) fn new(hsts: Option<HeaderValue>) -> Self {
+        Self { hsts }
+    }
+}
+
+impl<S> Layer<S> for EdgeLayer {
+    type Service = Edge<S>;
+
+    fn layer(&self, inner: S) -> Edge<S> {
+        Edge { inner, hsts: self.hsts.clone() }
+    }
+}
+
+/// What every request and response gets, in one service with a future of its own: written by
+/// hand because `axum::middleware::from_fn` boxes the rest of the stack and its future for every
+/// request, and tower-http's trace and panic layers each wrap or box every response body
+/// (decision 0034).
 ///
 /// - the **request id**: the caller's `X-Request-Id` when it is a reasonable token (1–128 of
 ///   `[A-Za-z0-9._:-]`), otherwise a new UUIDv7; stored for handlers and logs, echoed on the
 ///   response;
+/// - the request's **span** (method, route template, request id, W3C trace id), entered
+///   whenever the rest of the stack runs, and the **access log** line with status and latency
+///   ([`request_span`], [`log_response`]);
+/// - **panics** in the rest of the stack become a 500 (logged, details never sent);
 /// - **problem documents** for error responses that are not one yet ([`as_problem`]);
-/// - the request's **metrics**, with its final status ([`crate::metrics::Measured`]).
-pub(crate) async fn edge(mut req: Request, next: Next) -> Response {
-    let measured = crate::metrics::Measured::start(&req);
-    let id = match req.headers().get(REQUEST_ID).filter(|v| is_valid_request_id(v.as_bytes())) {
-        Some(given) => given.clone(),
-        None => new_request_id(),
-    };
-    req.extensions_mut().insert(RequestId(id.clone()));
-    // Kept for an error's problem document; the clone shares the URI's bytes.
-    let uri = req.uri().clone();
-    let response = next.run(req).await;
-    let mut response = as_problem(response, uri.path(), id.to_str().unwrap_or_default());
-    measured.finish(response.status());
-    response.headers_mut().insert(REQUEST_ID, id);
-    response
+/// - the **security headers**, unless the handler set its own ([`security_headers`]);
+/// - the request's **metrics**, with its final status ([`Measured`]).
+#[derive(Debug, Clone)]
+pub(crate) struct Edge<S> {
+    inner: S,
+    hsts: Option<HeaderValue>,
+}
+
+impl<S, B> Service<Request> for Edge<S>
+where
+    S: Service<Request, Response = http::Response<B>, Error = Infallible>,
+    B: HttpBody<Data = Bytes> + Send + 'static,
+    B::Error: Into<axum::BoxError>,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = EdgeFuture<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut req: Request) -> Self::Future {
+        let measured = Measured::start(&req);
+        let id = match req.headers().get(REQUEST_ID).filter(|v| is_valid_request_id(v.as_bytes())) {
+            Some(given) => given.clone(),
+            None => new_request_id(),
+        };
+        let span = request_span(&req, &id);
+        req.extensions_mut().insert(RequestId(id.clone()));
+        // Kept for an error's problem document; the clone shares the URI's bytes.
+        let uri = req.uri().clone();
+        let inner = span.in_scope(|| self.inner.call(req));
+        EdgeFuture { inner, span, answer: Some(Answer { measured, id, uri, hsts: self.hsts.clone() }) }
+    }
+}
+
+/// What the response still needs once the rest of the stack has answered.
+struct Answer {
+    measured: Measured,
+    id: HeaderValue,
+    uri: Uri,
+    hsts: Option<HeaderValue>,
+}
+
+pin_project! {
+    /// The future of [`Edge`].
+    pub(crate) struct EdgeFuture<F> {
+        #[pin]
+        inner: F,
+        span: Span,
+        answer: Option<Answer>,
+    }
+}
+
+impl<F, B> Future for EdgeFuture<F>
+where
+    F: Future<Output = Result<http::Response<B>, Infallible>>,
+    B: HttpBody<Data = Bytes> + Send + 'static,
+    B::Error: Into<axum::BoxError>,
+{
+    type Output = Result<Response, Infallible>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut this = self.project();
+        let _in_span = this.span.enter();
+        // A panic leaves the inner future unusable; it is never polled again (the answer is
+        // taken below).
+        let response = match std::panic::catch_unwind(AssertUnwindSafe(|| this.inner.as_mut().poll(cx))) {
+            Ok(Poll::Pending) => return Poll::Pending,
+            Ok(Poll::Ready(Ok(response))) => response.map(Body::new),
+            Ok(Poll::Ready(Err(never))) => match never {},
+            Err(panic) => {
+                tracing::error!(panic = panic_text(panic.as_ref()), "a request handler panicked");
+                StatusCode::INTERNAL_SERVER_ERROR.into_response()
+            }
+        };
+        let Answer { measured, id, uri, hsts } = this.answer.take().expect("EdgeFuture polled after it completed");
+        let mut response = as_problem(response, uri.path(), id.to_str().unwrap_or_default());
+        security_headers(response.headers_mut(), hsts);
+        let took = measured.finish(response.status());
+        log_response(this.span, response.status(), took);
+        response.headers_mut().insert(REQUEST_ID, id);
+        Poll::Ready(Ok(response))
+    }
+}
+
+/// Whether `route` is polled by machines rather than called by users: health probes (every few
+/// seconds from each load balancer and orchestrator) and the metrics scrape. Their successful
+/// answers are logged at DEBUG, so the access log at INFO holds the traffic that matters; they
+/// are counted in the metrics like every route, and a failing probe is logged at INFO
+/// (decision 0033).
+fn is_probe(route: &str) -> bool {
+    route.starts_with("/health/") || route == "/metrics"
+}
+
+/// The request's span: a DEBUG span for probes, which costs nothing at the default level.
+fn request_span(req: &Request, request_id: &HeaderValue) -> Span {
+    let route = req.extensions().get::<MatchedPath>().map_or("unmatched", MatchedPath::as_str);
+    let request_id = request_id.to_str().unwrap_or_default();
+    let trace_id = crate::auth::trace_id(req.headers());
+    if is_probe(route) {
+        tracing::debug_span!("http", method = %req.method(), route, request_id, trace_id)
+    } else {
+        tracing::info_span!("http", method = %req.method(), route, request_id, trace_id)
+    }
+}
+
+/// The access log line: at DEBUG for a successful probe, at ERROR for a server error, at INFO
+/// otherwise.
+fn log_response(span: &Span, status: StatusCode, took: std::time::Duration) {
+    let (latency_ms, code) = (took.as_secs_f64() * 1000.0, status.as_u16());
+    let probe = span.metadata().is_some_and(|m| *m.level() == tracing::Level::DEBUG);
+    if status.is_server_error() {
+        tracing::error!(status = code, latency_ms, "response");
+    } else if probe && status.is_success() {
+        tracing::debug!(status = code, latency_ms, "response");
+    } else {
+        tracing::info!(status = code, latency_ms, "response");
+    }
+}
+
+/// The message of a panic, for the log (never for the client).
+fn panic_text(panic: &(dyn Any + Send)) -> &str {
+    panic.downcast_ref::<&str>().copied().or_else(|| panic.downcast_ref::<String>().map(String::as_str)).unwrap_or("")
+}
+
+/// The security headers every response carries unless its handler set them (the docs page
+/// sets its own Content-Security-Policy).
+fn security_headers(headers: &mut axum::http::HeaderMap, hsts: Option<HeaderValue>) {
+    const DEFAULTS: [(HeaderName, &str); 6] = [
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (header::REFERRER_POLICY, "no-referrer"),
+        (header::CONTENT_SECURITY_POLICY, "default-src 'none'; frame-ancestors 'none'"),
+        (HeaderName::from_static("cross-origin-opener-policy"), "same-origin"),
+        (header::CACHE_CONTROL, "no-store"),
+    ];
+    for (name, value) in DEFAULTS {
+        headers.entry(name).or_insert(HeaderValue::from_static(value));
+    }
+    if let Some(hsts) = hsts {
+        headers.entry(header::STRICT_TRANSPORT_SECURITY).or_insert(hsts);
+    }
 }
 
 /// A new UUIDv7 as a header value, formatted on the stack.

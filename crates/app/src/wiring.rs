@@ -80,7 +80,7 @@ impl Services {
         let identity = IdentityService::new(
             Arc::new(SeaIdentityStore::new(db.clone())),
             sessions,
-            Arc::new(Argon2Hasher::new(config.auth.hash_concurrency)),
+            Arc::new(Argon2Hasher::new(config.auth.hash_concurrency).context("starting the password hashing threads")?),
             clock.clone(),
             ids.clone(),
         )

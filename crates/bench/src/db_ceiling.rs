@@ -11,6 +11,10 @@
 //! board whose kept rendering is still exact reads the board's revision instead. The text was
 //! copied from PostgreSQL's statement log of real board fetches; the report puts the server's
 //! own statement counter next to these counts.
+//!
+//! A third ceiling bounds the writes: one row inserted and committed per transaction
+//! ([`measure_commits`]), so the card create and move figures can be read against what the
+//! database's commit path (its log flush) allows on the same machine in the same run.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -136,7 +140,11 @@ impl Pool {
     pub(crate) async fn connect(url: &str, size: u32) -> anyhow::Result<Self> {
         if url.starts_with("sqlite:") {
             let opts: sqlx::sqlite::SqliteConnectOptions = url.parse()?;
-            let opts = opts.journal_mode(sqlx::sqlite::SqliteJournalMode::Wal).busy_timeout(Duration::from_secs(5));
+            // As the server opens it (adapter-sea-orm/src/db.rs).
+            let opts = opts
+                .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
+                .synchronous(sqlx::sqlite::SqliteSynchronous::Normal)
+                .busy_timeout(Duration::from_secs(5));
             Ok(Self::Sqlite(sqlx::pool::PoolOptions::new().max_connections(size).connect_with(opts).await?))
         } else {
             Ok(Self::Postgres(sqlx::pool::PoolOptions::new().max_connections(size).connect(url).await?))
@@ -249,7 +257,7 @@ async fn fetch(pool: &Pool, sqls: &Sqls, ids: &Ids, what: Fetch) -> anyhow::Resu
     })
 }
 
-/// Runs one board fetch's statements (`what`) from `connections` tasks for `seconds`.
+/// One board fetch's statements at `connections` concurrent callers for `seconds`.
 pub(crate) async fn measure(
     pool: &Pool,
     ids: &Ids,
@@ -260,18 +268,59 @@ pub(crate) async fn measure(
     let sqls = Arc::new(Sqls::new(pool));
     // Warm: prepare every statement on the connections before the clock starts.
     fetch(pool, &sqls, ids, what).await.context("the database ceiling's statements failed")?;
+    let (pool, ids) = (pool.clone(), ids.clone());
+    timed(connections, seconds, move || {
+        let (pool, sqls, ids) = (pool.clone(), sqls.clone(), ids.clone());
+        async move { fetch(&pool, &sqls, &ids, what).await.map(drop) }
+    })
+    .await
+}
+
+/// Committed writes at `connections` concurrent callers for `seconds`: each inserts one row
+/// into a table of its own (created here) in a transaction of its own.
+pub(crate) async fn measure_commits(pool: &Pool, connections: u32, seconds: u64) -> anyhow::Result<Figures> {
+    const CREATE: &str = "CREATE TABLE IF NOT EXISTS bench_commits (id TEXT PRIMARY KEY)";
+    match pool {
+        Pool::Postgres(p) => sqlx::query(CREATE).execute(p).await.map(|_| ())?,
+        Pool::Sqlite(p) => sqlx::query(CREATE).execute(p).await.map(|_| ())?,
+    }
+    let pool = pool.clone();
+    timed(connections, seconds, move || {
+        let pool = pool.clone();
+        async move {
+            let id = Uuid::now_v7().to_string();
+            match &pool {
+                Pool::Postgres(p) => {
+                    sqlx::query("INSERT INTO bench_commits (id) VALUES ($1)").bind(id).execute(p).await?;
+                }
+                Pool::Sqlite(p) => {
+                    sqlx::query("INSERT INTO bench_commits (id) VALUES (?)").bind(id).execute(p).await?;
+                }
+            }
+            Ok(())
+        }
+    })
+    .await
+}
+
+/// Calls `work` in a loop on `connections` tasks until `seconds` have passed; the latencies.
+async fn timed<F, Fut>(connections: u32, seconds: u64, work: F) -> anyhow::Result<Figures>
+where
+    F: Fn() -> Fut + Clone + Send + 'static,
+    Fut: std::future::Future<Output = anyhow::Result<()>> + Send,
+{
     let started = Instant::now();
     let deadline = started + Duration::from_secs(seconds);
     let tasks: Vec<_> = (0..connections)
         .map(|_| {
-            let (pool, sqls, ids) = (pool.clone(), sqls.clone(), ids.clone());
+            let work = work.clone();
             tokio::spawn(async move {
                 let mut latencies = Vec::new();
                 let mut errors = 0u64;
                 while Instant::now() < deadline {
                     let t = Instant::now();
-                    match fetch(&pool, &sqls, &ids, what).await {
-                        Ok(_) => latencies.push(u64::try_from(t.elapsed().as_micros()).unwrap_or(u64::MAX)),
+                    match work().await {
+                        Ok(()) => latencies.push(u64::try_from(t.elapsed().as_micros()).unwrap_or(u64::MAX)),
                         Err(_) => errors += 1,
                     }
                 }

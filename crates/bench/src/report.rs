@@ -49,12 +49,16 @@ pub(crate) struct Results {
     pub(crate) health_ceiling: Series,
     pub(crate) board_small: Series,
     pub(crate) board_framework: Series,
+    /// The 500-card board asked for with `Accept-Encoding: gzip`.
+    pub(crate) board_gzip: Series,
     pub(crate) board_db: Series,
     pub(crate) board_db_unchanged: Series,
     pub(crate) board_large: Series,
     pub(crate) notes: Series,
     pub(crate) card_create: Series,
     pub(crate) card_move: Series,
+    /// The write ceiling: one row inserted and committed per transaction.
+    pub(crate) commits: Series,
     pub(crate) sign_in: Series,
     /// Reads alone, reads during the storm, the storm's sign-ins.
     pub(crate) storm: [Figures; 3],
@@ -133,6 +137,7 @@ pub(crate) fn render(r: &Results) -> String {
     let health_ratio = ratio(&r.health, &r.health_ceiling, 32);
     let board_ratio = ratio(&r.board_small, &r.board_db, 32);
     let board_ratio_unchanged = ratio(&r.board_small, &r.board_db_unchanged, 32);
+    let gzip_ratio_unchanged = ratio(&r.board_gzip, &r.board_db_unchanged, 32);
     let board_p99 = r.board_small.at(32).p99_us;
     let large_p50 = r.board_large.at(1).p50_us;
     let (create_c, create) = r.card_create.best_rps();
@@ -161,6 +166,11 @@ pub(crate) fn render(r: &Results) -> String {
     );
     let _ = writeln!(
         o,
+        "| the same, asked for with `Accept-Encoding: gzip` (as browsers and most clients do) | {gzip_ratio_unchanged:.2} | {} |",
+        met(gzip_ratio_unchanged >= 0.8)
+    );
+    let _ = writeln!(
+        o,
         "| 500-card board p99 < 50 ms, 32 connections | {} ms | {} |",
         ms(board_p99),
         met(board_p99 < 50_000)
@@ -173,11 +183,16 @@ pub(crate) fn render(r: &Results) -> String {
     );
     let _ = writeln!(
         o,
-        "| card create ≥ 800 req/s (best level) | {create:.0} req/s at {create_c} | {} |",
+        "| card create ≥ 800 req/s (best level) | {create:.0} req/s at {create_c} ({:.2} × the commit ceiling there) | {} |",
+        ratio_of(create, r.commits.at(create_c).rps()),
         met(create >= 800.0)
     );
-    let _ =
-        writeln!(o, "| card move ≥ 800 req/s (best level) | {moves:.0} req/s at {move_c} | {} |", met(moves >= 800.0));
+    let _ = writeln!(
+        o,
+        "| card move ≥ 800 req/s (best level) | {moves:.0} req/s at {move_c} ({:.2} × the commit ceiling there) | {} |",
+        ratio_of(moves, r.commits.at(move_c).rps()),
+        met(moves >= 800.0)
+    );
     let _ = writeln!(
         o,
         "| note search p50 < 10 ms at {} notes, 1 connection | {} ms | {} |",
@@ -222,10 +237,12 @@ pub(crate) fn render(r: &Results) -> String {
     table(&mut o, &r.board_db_unchanged, None, "");
     table(&mut o, &r.board_small, Some(&r.board_framework), "bare Axum");
     table(&mut o, &r.board_framework, None, "");
+    table(&mut o, &r.board_gzip, Some(&r.board_db_unchanged), "database: unchanged");
     table(&mut o, &r.board_large, None, "");
     table(&mut o, &r.notes, None, "");
-    table(&mut o, &r.card_create, None, "");
-    table(&mut o, &r.card_move, None, "");
+    table(&mut o, &r.card_create, Some(&r.commits), "database: commits");
+    table(&mut o, &r.card_move, Some(&r.commits), "database: commits");
+    table(&mut o, &r.commits, None, "");
     table(&mut o, &r.sign_in, None, "");
     let _ = writeln!(o);
 
@@ -277,8 +294,11 @@ pub(crate) fn render(r: &Results) -> String {
 }
 
 fn ratio(endpoint: &Series, ceiling: &Series, connections: u32) -> f64 {
-    let c = ceiling.at(connections).rps();
-    if c == 0.0 { 0.0 } else { endpoint.at(connections).rps() / c }
+    ratio_of(endpoint.at(connections).rps(), ceiling.at(connections).rps())
+}
+
+fn ratio_of(endpoint: f64, ceiling: f64) -> f64 {
+    if ceiling == 0.0 { 0.0 } else { endpoint / ceiling }
 }
 
 fn table(o: &mut String, s: &Series, ceiling: Option<&Series>, ceiling_name: &str) {

@@ -105,6 +105,9 @@ pub(crate) async fn run(args: RunArgs) -> anyhow::Result<()> {
     let health_ceiling = series("bare Axum: same bytes", &ceiling.base_url, &Plan::get("/health/live"))?;
     let board_small = series("GET board (500 cards)", &app.base_url, &bearer(Plan::get(&small_path)))?;
     let board_framework = series("bare Axum: same bytes", &ceiling.base_url, &Plan::get("/board"))?;
+    let mut gzip = bearer(Plan::get(&small_path));
+    gzip.headers.push(("Accept-Encoding".into(), "gzip".into()));
+    let board_gzip = series("GET board (500 cards), gzip", &app.base_url, &gzip)?;
     ceiling.stop();
 
     let pool = db_ceiling::Pool::connect(&db_url, SERVER_POOL).await?;
@@ -126,6 +129,13 @@ pub(crate) async fn run(args: RunArgs) -> anyhow::Result<()> {
             ));
             series.levels.push((c, f));
         }
+    }
+    let mut commits =
+        Series { name: "database ceiling: one row per transaction (raw sqlx)".into(), levels: Vec::new() };
+    for &c in levels {
+        let f = db_ceiling::measure_commits(&pool, c, d).await?;
+        say(&format!("commit ceiling c={c}: {:.0} commits/s, p50 {} µs, p99 {} µs", f.rps(), f.p50_us, f.p99_us));
+        commits.levels.push((c, f));
     }
     drop(pool);
 
@@ -200,12 +210,14 @@ pub(crate) async fn run(args: RunArgs) -> anyhow::Result<()> {
         health_ceiling,
         board_small,
         board_framework,
+        board_gzip,
         board_db,
         board_db_unchanged,
         board_large,
         notes,
         card_create,
         card_move,
+        commits,
         sign_in,
         storm: [storm_quiet, storm_reads, storm_logins],
     };

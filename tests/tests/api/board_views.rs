@@ -8,14 +8,52 @@ use serde_json::{Value, json};
 
 use crate::board_support::{board, card, column, id_of, label, layout, member};
 
-/// The board's view, read twice: an unchanged board answers the same bytes and `ETag`.
+/// The board's view, read twice, then compressed: an unchanged board answers the same bytes and
+/// `ETag`, and its gzip-compressed copy (made once per rendering) inflates to the same view.
 async fn read(session: &Session, board: &str) -> Value {
     let path = format!("/api/v1/boards/{board}");
     let first = session.get(&path).await.expect(200);
     let again = session.get(&path).await.expect(200);
     assert_eq!(first.body, again.body, "an unchanged board reads the same");
     assert_eq!(first.header("etag"), again.header("etag"));
+    assert_eq!(first.header("content-encoding"), None, "not compressed unless asked");
+    let zipped = session.send(Method::GET, &path, None, &[("accept-encoding", "br;q=1, gzip;q=0.8")]).await.expect(200);
+    assert_eq!(zipped.header("vary"), Some("accept-encoding"));
+    assert_eq!(zipped.body, first.body, "the compressed copy is of the same rendering");
+    // Views under 1 KiB are not worth compressing.
+    let length: usize = first.header("content-length").and_then(|l| l.parse().ok()).expect("content-length");
+    if length >= 1024 {
+        assert_eq!(zipped.header("content-encoding"), Some("gzip"));
+        assert_eq!(zipped.header("etag").map(|e| e.trim_start_matches("W/")), first.header("etag"));
+    }
     first.body
+}
+
+#[tokio::test]
+async fn a_view_sent_compressed_carries_a_weak_etag_that_if_match_accepts() {
+    for app in TestApp::each_backend().await {
+        let owner = app.user("gzip@views.io", false).await;
+        let b = board(&owner, "Compressed").await;
+        let todo = column(&owner, &b, "Todo", None).await;
+        for n in 0..12 {
+            card(&owner, &b, &todo, &format!("Card number {n} with a title long enough to add up")).await;
+        }
+        let path = format!("/api/v1/boards/{b}");
+        let zipped = owner.send(Method::GET, &path, None, &[("accept-encoding", "gzip")]).await.expect(200);
+        assert_eq!(zipped.header("content-encoding"), Some("gzip"));
+        let weak = zipped.header("etag").expect("etag").to_owned();
+        assert!(weak.starts_with("W/\""), "{weak}");
+        assert_eq!(titles(&zipped.body)[0].len(), 12);
+
+        let renamed = json!({"name": "Compressed, renamed"});
+        owner.send(Method::PATCH, &path, Some(&renamed), &[("if-match", &weak)]).await.expect(200);
+        owner
+            .send(Method::PATCH, &path, Some(&renamed), &[("if-match", &weak)])
+            .await
+            .expect_problem(412, "VERSION_MISMATCH");
+        let after = owner.send(Method::GET, &path, None, &[("accept-encoding", "gzip")]).await.expect(200);
+        assert_eq!(after.body["name"], "Compressed, renamed", "the compressed copy follows the change");
+    }
 }
 
 fn titles(view: &Value) -> Vec<Vec<String>> {

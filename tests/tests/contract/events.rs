@@ -81,7 +81,7 @@ fn service(db: &TestDb, store: Arc<dyn IdentityStore>) -> IdentityService {
     IdentityService::new(
         store,
         Arc::new(SeaSessionStore::new(db.db.clone(), Arc::new(SystemClock))),
-        Arc::new(identity::Argon2Hasher::fast_for_tests()),
+        Arc::new(identity::Argon2Hasher::fast_for_tests().expect("hashing threads")),
         Arc::new(SystemClock),
         Arc::new(UuidV7),
     )

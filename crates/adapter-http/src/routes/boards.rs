@@ -13,6 +13,7 @@ use uuid::Uuid;
 
 use super::board_dto::{BoardOut, BoardViewOut, MemberOut, RoleDto, created, field, tagged};
 use crate::auth::Auth;
+use crate::board_views::AcceptsGzip;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiPath, ApiQuery, IfMatch};
 use crate::openapi::{BadRequest, Conflict, Forbidden, NotFound, PreconditionFailed, Unprocessable};
@@ -124,15 +125,25 @@ async fn create_board(
 }
 
 /// The whole board in one response: members, labels, and the columns in order, each with its
-/// open cards in order. The `ETag` is the board's version.
+/// open cards in order. The `ETag` is the board's version. Sent gzip-compressed when
+/// `Accept-Encoding` allows it (then the `ETag` is weak: `W/"7"`, accepted by `If-Match` too).
 #[utoipa::path(get, path = "/boards/{board_id}", tag = "boards",
-    params(("board_id" = Uuid, Path, description = "The board's id")),
+    params(("board_id" = Uuid, Path, description = "The board's id"),
+           ("Accept-Encoding" = Option<String>, Header, description = "`gzip` for a compressed response")),
     security(("session" = []), ("bearer" = ["boards:read"])),
     responses(
-        (status = 200, description = "The board with its content", body = BoardViewOut, headers(("ETag" = String))),
+        (status = 200, description = "The board with its content", body = BoardViewOut, headers(
+            ("ETag" = String, description = "The board's version; weak when the body is compressed"),
+            ("Content-Encoding" = Option<String>, description = "`gzip` when compressed"),
+            ("Vary" = String, description = "`accept-encoding`"))),
         (status = 403, response = Forbidden),
         (status = 404, response = NotFound)))]
-async fn get_board(State(s): State<AppState>, auth: Auth, ApiPath(id): ApiPath<Uuid>) -> Result<Response, ApiError> {
+async fn get_board(
+    State(s): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<Uuid>,
+    encoding: AcceptsGzip,
+) -> Result<Response, ApiError> {
     let caller = auth.require(Scope::BoardsRead)?;
     let board_id = BoardId::from_uuid(id);
     let rendered = match s.board_views.get(board_id) {
@@ -142,7 +153,7 @@ async fn get_board(State(s): State<AppState>, auth: Auth, ApiPath(id): ApiPath<U
         },
         None => s.board_views.render(&s.boards.get_board(caller, board_id).await?)?,
     };
-    Ok(rendered.response())
+    rendered.response(encoding).await
 }
 
 /// Rename, re-describe, archive or restore a board (editors and owners).
