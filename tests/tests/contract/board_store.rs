@@ -437,6 +437,44 @@ async fn the_revision_advances_with_each_recorded_change_and_only_on_commit() {
 }
 
 #[tokio::test]
+async fn changes_committed_side_by_side_each_advance_the_revision_once() {
+    for db in databases().await {
+        let s = seed(&db).await;
+        let store = Arc::new(SeaBoardStore::new(db.db.clone()));
+        let at_start = store.board_revision(s.board.id).await.unwrap();
+        // Sixteen units of work at once, spread over the board's revision counters.
+        let writers: Vec<_> = (0..16)
+            .map(|_| {
+                let (store, board, owner) = (Arc::clone(&store), s.board.id, s.owner);
+                tokio::spawn(async move {
+                    let tx = store.begin().await.unwrap();
+                    tx.record(&DomainEvent {
+                        id: Uuid::now_v7(),
+                        occurred_at: now(),
+                        actor: Actor::User(owner),
+                        action: "board.updated",
+                        resource_type: "board",
+                        resource_id: board.as_uuid(),
+                        board_id: Some(board),
+                        changes: Changes::new(),
+                        meta: RequestMeta::default(),
+                    })
+                    .await
+                    .unwrap();
+                    tx.commit().await.unwrap();
+                })
+            })
+            .collect();
+        for writer in writers {
+            writer.await.unwrap();
+        }
+        let after = store.board_revision(s.board.id).await.unwrap();
+        assert_eq!((at_start, after), (Revision::ZERO, Revision::new(16)), "{:?}", db.backend);
+        assert_eq!(store.get_board_view(s.board.id).await.unwrap().revision, after, "{:?}", db.backend);
+    }
+}
+
+#[tokio::test]
 async fn neighbour_ranks_compare_byte_wise_and_skip_the_moving_item() {
     for db in databases().await {
         let s = seed(&db).await;
