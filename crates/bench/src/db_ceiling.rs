@@ -59,7 +59,7 @@ const AUTH: &[Stmt] = &[
 /// The board's revision (`board_store/boards.rs`, `revision`): on the pool when checking a kept
 /// rendering, inside the snapshot when reading the whole view.
 const REVISION: Stmt = Stmt {
-    sql: r#"SELECT CAST(SUM("revision") AS BIGINT) AS "revision" FROM "board_revision_shards" WHERE "board_revision_shards"."board_id" = $1 LIMIT $2"#,
+    sql: r#"SELECT "board_revisions"."revision" FROM "board_revisions" WHERE "board_revisions"."board_id" = $1 LIMIT $2"#,
     args: &[Arg::Board, Arg::Int(1)],
 };
 

@@ -2,7 +2,7 @@
 
 use board::{Board, BoardRole, Member, Revision};
 use kernel::{BoardId, Page, PageRequest, RepoError, UserId, Version};
-use sea_orm::sea_query::{Alias, Expr, Func, Query};
+use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{
     ActiveModelTrait as _, ActiveValue::NotSet, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel as _,
     QueryFilter, QueryOrder, QuerySelect,
@@ -10,7 +10,7 @@ use sea_orm::{
 
 use super::convert::{board_from_row, board_to_row, member_from_row, member_to_row};
 use super::{for_update, versioned};
-use crate::entity::{board as boards, board_member, board_revision_shard as revision_shard, card_assignee};
+use crate::entity::{board as boards, board_member, board_revision, card_assignee};
 use crate::error::RepoResult;
 
 pub(super) async fn get_board<C: ConnectionTrait>(conn: &C, id: BoardId, lock: bool) -> Result<Board, RepoError> {
@@ -40,41 +40,30 @@ pub(super) async fn list_boards_for_user<C: ConnectionTrait>(
     Ok(Page::from_overfetch(rows, page, |b| b.id.as_uuid()))
 }
 
-/// How many counters a board's revision is kept in (migration m0009, decision 0035): a change
-/// increments one of them, so concurrent changes to one board wait for each other's commit only
-/// when they picked the same one.
-pub(super) const REVISION_SHARDS: i16 = 8;
-
 pub(super) async fn insert_board<C: ConnectionTrait>(conn: &C, b: &Board) -> Result<(), RepoError> {
     boards::Entity::insert(board_to_row(b).into_active_model()).exec_without_returning(conn).await.repo()?;
-    let shards = (0..REVISION_SHARDS)
-        .map(|shard| revision_shard::Model { board_id: b.id.as_uuid(), shard, revision: 0 }.into_active_model());
-    revision_shard::Entity::insert_many(shards).exec_without_returning(conn).await.repo()?;
+    let revision = board_revision::Model { board_id: b.id.as_uuid(), revision: 0 };
+    board_revision::Entity::insert(revision.into_active_model()).exec_without_returning(conn).await.repo()?;
     Ok(())
 }
 
-/// The board's revision: the sum of its counters; `NotFound` when there is no such board.
+/// The board's revision; `NotFound` when there is no such board.
 pub(super) async fn revision<C: ConnectionTrait>(conn: &C, id: BoardId) -> Result<Revision, RepoError> {
-    // PostgreSQL sums `bigint` into `numeric`: cast back.
-    let sum = Expr::expr(Func::sum(Expr::col(revision_shard::Column::Revision))).cast_as(Alias::new("BIGINT"));
-    let revision: Option<Option<i64>> = revision_shard::Entity::find()
+    let revision: Option<i64> = board_revision::Entity::find_by_id(id.as_uuid())
         .select_only()
-        .column_as(sum, "revision")
-        .filter(revision_shard::Column::BoardId.eq(id.as_uuid()))
+        .column(board_revision::Column::Revision)
         .into_tuple()
         .one(conn)
         .await
         .repo()?;
-    revision.flatten().map(|n| Revision::new(n.unsigned_abs())).ok_or(RepoError::NotFound)
+    revision.map(|n| Revision::new(n.unsigned_abs())).ok_or(RepoError::NotFound)
 }
 
-/// Advances the board's revision by one, in counter `shard`; nothing when the board is gone
-/// (its deletion's own event).
-pub(super) async fn advance_revision<C: ConnectionTrait>(conn: &C, id: BoardId, shard: i16) -> Result<(), RepoError> {
-    revision_shard::Entity::update_many()
-        .col_expr(revision_shard::Column::Revision, Expr::col(revision_shard::Column::Revision).add(1))
-        .filter(revision_shard::Column::BoardId.eq(id.as_uuid()))
-        .filter(revision_shard::Column::Shard.eq(shard))
+/// Advances the board's revision; nothing when the board is gone (its deletion's own event).
+pub(super) async fn advance_revision<C: ConnectionTrait>(conn: &C, id: BoardId) -> Result<(), RepoError> {
+    board_revision::Entity::update_many()
+        .col_expr(board_revision::Column::Revision, Expr::col(board_revision::Column::Revision).add(1))
+        .filter(board_revision::Column::BoardId.eq(id.as_uuid()))
         .exec(conn)
         .await
         .repo()?;

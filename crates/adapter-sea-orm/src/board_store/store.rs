@@ -81,24 +81,13 @@ impl ViewBudget {
 #[derive(Debug)]
 pub struct SeaBoardTx {
     txn: DatabaseTransaction,
-    /// The revision counter this transaction advances, however many events it records: one
-    /// transaction never waits on two of them.
-    revision_shard: i16,
-}
-
-/// Spreads transactions over a board's revision counters in turn.
-static NEXT_REVISION_SHARD: std::sync::atomic::AtomicU16 = std::sync::atomic::AtomicU16::new(0);
-
-fn next_revision_shard() -> i16 {
-    let n = NEXT_REVISION_SHARD.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    i16::try_from(n % boards::REVISION_SHARDS.unsigned_abs()).unwrap_or(0)
 }
 
 #[async_trait::async_trait]
 impl BoardStore for SeaBoardStore {
     async fn begin(&self) -> Result<Box<dyn BoardTx>, RepoError> {
         let txn = self.db.conn().begin().await.repo()?;
-        Ok(Box::new(SeaBoardTx { txn, revision_shard: next_revision_shard() }))
+        Ok(Box::new(SeaBoardTx { txn }))
     }
 
     async fn membership(&self, board: BoardId, user: UserId) -> Result<Option<BoardRole>, RepoError> {
@@ -336,7 +325,7 @@ impl BoardTx for SeaBoardTx {
     async fn record(&self, event: &DomainEvent) -> Result<(), RepoError> {
         crate::events::record(&self.txn, event).await?;
         match event.board_id {
-            Some(board) => boards::advance_revision(&self.txn, board, self.revision_shard).await,
+            Some(board) => boards::advance_revision(&self.txn, board).await,
             None => Ok(()),
         }
     }

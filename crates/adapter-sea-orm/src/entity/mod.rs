@@ -10,7 +10,7 @@ pub(crate) mod audit_event;
 pub(crate) mod board;
 pub(crate) mod board_column;
 pub(crate) mod board_member;
-pub(crate) mod board_revision_shard;
+pub(crate) mod board_revision;
 pub(crate) mod card;
 pub(crate) mod card_assignee;
 pub(crate) mod card_comment;

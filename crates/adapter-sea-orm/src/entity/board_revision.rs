@@ -1,12 +1,10 @@
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
-#[sea_orm(table_name = "board_revision_shards")]
+#[sea_orm(table_name = "board_revisions")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub board_id: Uuid,
-    #[sea_orm(primary_key, auto_increment = false)]
-    pub shard: i16,
     pub revision: i64,
 }
 
