@@ -28,7 +28,7 @@ use quick_cache::sync::{Cache, DefaultLifecycle};
 use quick_cache::{DefaultHashBuilder, OptionsBuilder, Weighter};
 
 use crate::error::ApiError;
-use crate::extract::etag;
+use crate::extract::{etag, weak_etag};
 use crate::routes::board_dto::BoardViewOut;
 
 /// A board's view as sent: its JSON and what the response needs besides.
@@ -94,10 +94,6 @@ fn gzip(body: &[u8]) -> std::io::Result<Bytes> {
     let mut encoder = GzEncoder::new(Vec::with_capacity(body.len() / 8), Compression::fast());
     encoder.write_all(body)?;
     Ok(encoder.finish()?.into())
-}
-
-fn weak_etag(version: Version) -> HeaderValue {
-    HeaderValue::from_str(&format!("W/\"{}\"", version.get())).unwrap_or_else(|_| HeaderValue::from_static("W/\"0\""))
 }
 
 /// Whether the request's `Accept-Encoding` allows gzip (RFC 9110 §12.5.3): `gzip` (or its

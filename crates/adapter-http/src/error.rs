@@ -1,4 +1,4 @@
-//! RFC 9457 problem details. Handlers return [`ApiError`]; the [`crate::middleware::edge`]
+//! RFC 9457 problem details. Handlers return [`ApiError`]; the [`crate::middleware::Edge`]
 //! middleware renders every error response — ours, axum's rejections, timeouts, panics — as one
 //! `application/problem+json` shape with the request id, so no error escapes in another form.
 
@@ -51,7 +51,7 @@ impl FieldError {
     }
 }
 
-/// An error a handler answers with. Rendered as problem+json by the problems layer.
+/// An error a handler answers with. Rendered as problem+json by the edge middleware.
 #[derive(Debug, Clone)]
 pub struct ApiError {
     pub(crate) status: StatusCode,
@@ -166,7 +166,7 @@ impl From<anyhow::Error> for ApiError {
     }
 }
 
-/// What the problems layer needs from an error response; stored as a response extension.
+/// What the edge middleware needs from an error response; stored as a response extension.
 #[derive(Debug, Clone)]
 pub(crate) struct ProblemParts {
     pub code: &'static str,

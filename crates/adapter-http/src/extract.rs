@@ -197,6 +197,12 @@ pub(crate) fn etag(version: Version) -> HeaderValue {
     HeaderValue::from_str(&format!("\"{}\"", version.get())).unwrap_or_else(|_| HeaderValue::from_static("\"0\""))
 }
 
+/// The weak form, `W/"7"`: the same version in another encoding of the bytes (a compressed
+/// body); [`parse_etag`] reads both.
+pub(crate) fn weak_etag(version: Version) -> HeaderValue {
+    HeaderValue::from_str(&format!("W/\"{}\"", version.get())).unwrap_or_else(|_| HeaderValue::from_static("W/\"0\""))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,5 +1,5 @@
 //! HTTP metrics: every request counted and timed by route template (measured by
-//! [`crate::middleware::edge`]), and the `GET /metrics` endpoint. This crate only records
+//! [`crate::middleware::Edge`]), and the `GET /metrics` endpoint. This crate only records
 //! through the `metrics` facade; the exporter (Prometheus) is chosen and installed by the
 //! composition root, which hands in a render function ([`MetricsRender`]).
 

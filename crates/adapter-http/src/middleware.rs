@@ -33,7 +33,7 @@ impl RequestId {
 }
 
 /// Marks an error response whose body is already the documented one (a health report), so
-/// the problems layer leaves it alone.
+/// the edge leaves it alone.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct KeepBody;
 

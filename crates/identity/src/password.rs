@@ -65,8 +65,11 @@ impl Argon2Hasher {
         let params = self.params.clone();
         self.jobs
             .send(Box::new(move || {
-                // The caller may have gone (a client that hung up): nobody to tell then.
-                let _ = answer.send(job(params));
+                // A caller that has gone while the job waited (a client that hung up during a
+                // storm) costs no hash; one that goes during it is simply not told.
+                if !answer.is_closed() {
+                    let _ = answer.send(job(params));
+                }
             }))
             .map_err(|_| anyhow::anyhow!("the password hashing threads have stopped"))?;
         // A panicking job drops its sender: an error here, not a hung sign-in.
@@ -185,6 +188,27 @@ mod tests {
             assert!(outcome.is_err());
         }
         assert_eq!(hasher.run(|_| 7).await?, 7, "both threads survived three panics");
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn a_job_whose_caller_has_gone_is_skipped() -> anyhow::Result<()> {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        // One thread, so the queue is served strictly in order.
+        let hasher = Argon2Hasher { params: owasp_params(), jobs: start_threads(1)? };
+        let (open_gate, gate) = mpsc::channel::<()>();
+        // The one thread waits at a gate.
+        assert!(hasher.jobs.send(Box::new(move || gate.recv().unwrap_or_default())).is_ok());
+        let ran = Arc::new(AtomicBool::new(false));
+        let abandoned = hasher.run({
+            let ran = Arc::clone(&ran);
+            move |_| ran.store(true, Ordering::SeqCst)
+        });
+        // Queued behind the busy job, then given up by its caller.
+        assert!(tokio::time::timeout(std::time::Duration::from_millis(50), abandoned).await.is_err());
+        open_gate.send(())?;
+        assert_eq!(hasher.run(|_| 7).await?, 7, "the job queued after it ran");
+        assert!(!ran.load(Ordering::SeqCst), "the abandoned job was skipped");
         Ok(())
     }
 

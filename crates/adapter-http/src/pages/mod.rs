@@ -147,7 +147,7 @@ impl IntoResponse for PageError {
     }
 }
 
-/// An HTML response the problems layer leaves alone, whatever its status.
+/// An HTML response the edge middleware leaves alone, whatever its status.
 pub(crate) fn html(status: StatusCode, markup: maud::Markup) -> Response {
     let mut response =
         (status, [(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"))], markup.into_string())
