@@ -49,7 +49,7 @@ fn identity_with_token(scopes: &[&str]) -> MockIdentityStore {
     let mut store = MockIdentityStore::new();
     let scopes = ScopeSet::parse(scopes).unwrap();
     store.expect_find_token_by_hash().returning(move |_| {
-        Ok(Some(AccessToken {
+        let token = AccessToken {
             id: TokenId::from_uuid(uuid::Uuid::from_u128(2)),
             user_id: user().id,
             name: TokenName::parse("t").unwrap(),
@@ -59,9 +59,9 @@ fn identity_with_token(scopes: &[&str]) -> MockIdentityStore {
             // Used a moment ago, so authentication does not write `last_used_at`.
             last_used_at: Some(Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap()),
             created_at: Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap(),
-        }))
+        };
+        Ok(Some((token, user())))
     });
-    store.expect_get_user().returning(|_| Ok(user()));
     store
 }
 

@@ -6,6 +6,11 @@ use sea_orm::{DbErr, RuntimeErr, SqlErr};
 /// Maps a SeaORM error onto the port error. Unique and foreign-key violations read the same on
 /// PostgreSQL and SQLite through [`DbErr::sql_err`].
 pub(crate) fn map_db_err(err: DbErr) -> RepoError {
+    if connection_lost(&err) {
+        // The connection broke under the statement (the database restarted or cut it). The
+        // pool drops it when it is released; a retry gets another (decision 0036).
+        return RepoError::Unavailable("the database connection was lost".into());
+    }
     if let Some(code) = transient_code(&err) {
         // Nothing was written and the same request may simply be retried: PostgreSQL aborted
         // one of two transactions that waited on each other, or a statement or lock wait ran
@@ -29,13 +34,23 @@ pub(crate) fn map_db_err(err: DbErr) -> RepoError {
 }
 
 /// The SQLSTATE of a transient failure: 40P01 (deadlock detected), 40001 (serialization
-/// failure), 57014 (statement timeout) or 55P03 (lock not available).
+/// failure), 57014 (statement timeout), 55P03 (lock not available), or 57P01–57P03 (the server
+/// is shutting down, crashed or is not yet accepting connections: a restart).
 fn transient_code(err: &DbErr) -> Option<String> {
     let (DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e))) = err else {
         return None;
     };
     let code = e.as_database_error().and_then(sea_orm::sqlx::error::DatabaseError::code)?;
-    ["40P01", "40001", "57014", "55P03"].contains(&code.as_ref()).then(|| code.into_owned())
+    ["40P01", "40001", "57014", "55P03", "57P01", "57P02", "57P03"].contains(&code.as_ref()).then(|| code.into_owned())
+}
+
+/// Whether a statement failed because its connection broke rather than because of what it
+/// asked: an I/O error on the socket, or the SQLite worker gone.
+fn connection_lost(err: &DbErr) -> bool {
+    let (DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e))) = err else {
+        return false;
+    };
+    matches!(e, sea_orm::sqlx::Error::Io(_) | sea_orm::sqlx::Error::WorkerCrashed)
 }
 
 /// `?`-friendly extension: `query.await.repo()?`.
@@ -46,5 +61,21 @@ pub(crate) trait RepoResult<T> {
 impl<T> RepoResult<T> for Result<T, DbErr> {
     fn repo(self) -> Result<T, RepoError> {
         self.map_err(map_db_err)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_connection_broken_under_a_statement_is_unavailable_not_unexpected() {
+        let reset = std::io::Error::new(std::io::ErrorKind::ConnectionReset, "reset by peer");
+        let err = DbErr::Query(RuntimeErr::SqlxError(sea_orm::sqlx::Error::Io(reset)));
+        assert!(matches!(map_db_err(err), RepoError::Unavailable(_)));
+        let err = DbErr::Exec(RuntimeErr::SqlxError(sea_orm::sqlx::Error::WorkerCrashed));
+        assert!(matches!(map_db_err(err), RepoError::Unavailable(_)));
+        let err = DbErr::Query(RuntimeErr::SqlxError(sea_orm::sqlx::Error::RowNotFound));
+        assert!(matches!(map_db_err(err), RepoError::Unexpected(_)));
     }
 }

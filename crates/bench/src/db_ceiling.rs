@@ -3,13 +3,14 @@
 //! connection) of the same size as the server's, at the same concurrency levels, timed in this
 //! process. No HTTP, no ORM, no JSON: what the database alone allows.
 //!
-//! A fetch sends one of two sets ([`Fetch`]). Both start with the bearer-token lookup, the
-//! token's user and the caller's membership (`identity_store/queries.rs`,
-//! `board_store/boards.rs`). Reading the whole view then runs the text SeaORM generates for
+//! A fetch sends one of two sets ([`Fetch`]). Both start with the bearer token read with its
+//! owner (`identity_store/queries.rs`). Reading the whole view then reads the caller's
+//! membership (`board_store/boards.rs`) and runs the text SeaORM generates for
 //! `adapter-sea-orm/src/board_store/view.rs` (`get_board_view`: board, revision, members,
-//! labels, columns, open cards, their labels, their assignees) in one snapshot; a fetch of a
-//! board whose kept rendering is still exact reads the board's revision instead. The text was
-//! copied from PostgreSQL's statement log of real board fetches; the report puts the server's
+//! labels, columns, open cards, their labels and assignees) in one snapshot; a fetch of a
+//! board whose kept rendering is still exact reads the caller's membership with the board's
+//! revision instead (one statement). The text was copied from PostgreSQL's statement log of
+//! real board fetches; the report puts the server's
 //! own statement counter next to these counts.
 //!
 //! A third ceiling bounds the writes: one row inserted and committed per transaction
@@ -33,6 +34,7 @@ enum Arg {
     TokenHash,
     Bool(bool),
     Int(i64),
+    Int4(i32),
 }
 
 struct Stmt {
@@ -40,24 +42,28 @@ struct Stmt {
     args: &'static [Arg],
 }
 
-/// Before the snapshot, on the pool: the bearer token, its user, the caller's membership.
-const AUTH: &[Stmt] = &[
-    Stmt {
-        sql: r#"SELECT "access_tokens"."id", "access_tokens"."user_id", "access_tokens"."name", "access_tokens"."display_prefix", "access_tokens"."secret_hash", "access_tokens"."scopes", "access_tokens"."expires_at", "access_tokens"."last_used_at", "access_tokens"."created_at" FROM "access_tokens" WHERE "access_tokens"."secret_hash" = $1 LIMIT $2"#,
-        args: &[Arg::TokenHash, Arg::Int(1)],
-    },
-    Stmt {
-        sql: r#"SELECT "users"."id", "users"."email", "users"."display_name", "users"."role", "users"."status", "users"."password_hash", "users"."version", "users"."created_at", "users"."updated_at" FROM "users" WHERE "users"."id" = $1 LIMIT $2"#,
-        args: &[Arg::User, Arg::Int(1)],
-    },
-    Stmt {
-        sql: r#"SELECT "board_members"."board_id", "board_members"."user_id", "board_members"."role", "board_members"."created_at", "board_members"."updated_at" FROM "board_members" WHERE "board_members"."board_id" = $1 AND "board_members"."user_id" = $2 LIMIT $3"#,
-        args: &[Arg::Board, Arg::User, Arg::Int(1)],
-    },
-];
+/// First, on the pool: the bearer token with its owner (`identity_store/queries.rs`,
+/// `find_token_by_hash`).
+const AUTH: &[Stmt] = &[Stmt {
+    sql: r#"SELECT "access_tokens"."id" AS "A_id", "access_tokens"."user_id" AS "A_user_id", "access_tokens"."name" AS "A_name", "access_tokens"."display_prefix" AS "A_display_prefix", "access_tokens"."secret_hash" AS "A_secret_hash", "access_tokens"."scopes" AS "A_scopes", "access_tokens"."expires_at" AS "A_expires_at", "access_tokens"."last_used_at" AS "A_last_used_at", "access_tokens"."created_at" AS "A_created_at", "users"."id" AS "B_id", "users"."email" AS "B_email", "users"."display_name" AS "B_display_name", "users"."role" AS "B_role", "users"."status" AS "B_status", "users"."password_hash" AS "B_password_hash", "users"."version" AS "B_version", "users"."created_at" AS "B_created_at", "users"."updated_at" AS "B_updated_at" FROM "access_tokens" LEFT JOIN "users" ON "access_tokens"."user_id" = "users"."id" WHERE "access_tokens"."secret_hash" = $1 LIMIT $2"#,
+    args: &[Arg::TokenHash, Arg::Int(1)],
+}];
 
-/// The board's revision (`board_store/boards.rs`, `revision`): on the pool when checking a kept
-/// rendering, inside the snapshot when reading the whole view.
+/// Then, before reading the whole view: the caller's membership (`board_store/boards.rs`,
+/// `membership`).
+const MEMBERSHIP: Stmt = Stmt {
+    sql: r#"SELECT "board_members"."board_id", "board_members"."user_id", "board_members"."role", "board_members"."created_at", "board_members"."updated_at" FROM "board_members" WHERE "board_members"."board_id" = $1 AND "board_members"."user_id" = $2 LIMIT $3"#,
+    args: &[Arg::Board, Arg::User, Arg::Int(1)],
+};
+
+/// Or, when checking a kept rendering: the caller's role with the board's revision
+/// (`board_store/boards.rs`, `membership_and_revision`).
+const MEMBERSHIP_AND_REVISION: Stmt = Stmt {
+    sql: r#"SELECT "board_members"."role", "board_revisions"."revision" FROM "board_members" INNER JOIN "board_revisions" ON "board_members"."board_id" = "board_revisions"."board_id" WHERE "board_members"."board_id" = $1 AND "board_members"."user_id" = $2 LIMIT $3"#,
+    args: &[Arg::Board, Arg::User, Arg::Int(1)],
+};
+
+/// The board's revision (`board_store/boards.rs`, `revision`), inside the snapshot.
 const REVISION: Stmt = Stmt {
     sql: r#"SELECT "board_revisions"."revision" FROM "board_revisions" WHERE "board_revisions"."board_id" = $1 LIMIT $2"#,
     args: &[Arg::Board, Arg::Int(1)],
@@ -93,12 +99,17 @@ const VIEW: &[Stmt] = &[
         args: &[Arg::Board, Arg::Bool(false)],
     },
     Stmt {
-        sql: r#"SELECT "card_labels"."card_id", "card_labels"."label_id" FROM "card_labels" WHERE "card_labels"."board_id" = $1 AND "card_labels"."card_id" IN (SELECT "id" FROM "cards" WHERE "cards"."board_id" = $2 AND "cards"."archived" = $3)"#,
-        args: &[Arg::Board, Arg::Board, Arg::Bool(false)],
-    },
-    Stmt {
-        sql: r#"SELECT "card_assignees"."card_id", "card_assignees"."user_id" FROM "card_assignees" WHERE "card_assignees"."board_id" = $1 AND "card_assignees"."card_id" IN (SELECT "id" FROM "cards" WHERE "cards"."board_id" = $2 AND "cards"."archived" = $3)"#,
-        args: &[Arg::Board, Arg::Board, Arg::Bool(false)],
+        sql: r#"SELECT "card_id", "label_id", $1 FROM "card_labels" WHERE "card_labels"."board_id" = $2 AND "card_labels"."card_id" IN (SELECT "id" FROM "cards" WHERE "cards"."board_id" = $3 AND "cards"."archived" = $4) UNION ALL (SELECT "card_id", "user_id", $5 FROM "card_assignees" WHERE "card_assignees"."board_id" = $6 AND "card_assignees"."card_id" IN (SELECT "id" FROM "cards" WHERE "cards"."board_id" = $7 AND "cards"."archived" = $8))"#,
+        args: &[
+            Arg::Int4(1),
+            Arg::Board,
+            Arg::Board,
+            Arg::Bool(false),
+            Arg::Int4(2),
+            Arg::Board,
+            Arg::Board,
+            Arg::Bool(false),
+        ],
     },
 ];
 
@@ -115,7 +126,7 @@ pub(crate) enum Fetch {
 pub(crate) fn statements_per_fetch(pool: &Pool, fetch: Fetch) -> usize {
     let snapshot = if matches!(pool, Pool::Postgres(_)) { SNAPSHOT.len() } else { 0 };
     match fetch {
-        Fetch::WholeView => AUTH.len() + 2 + snapshot + VIEW.len(),
+        Fetch::WholeView => AUTH.len() + 1 + 2 + snapshot + VIEW.len(),
         Fetch::Unchanged => AUTH.len() + 1,
     }
 }
@@ -136,8 +147,21 @@ pub(crate) enum Pool {
 }
 
 impl Pool {
-    /// A pool of `size` connections to `url`.
+    /// A pool of `size` connections to `url`, handed out as the server's pool hands them out:
+    /// pinged first only when idle for half a second or more (adapter-sea-orm/src/db.rs).
     pub(crate) async fn connect(url: &str, size: u32) -> anyhow::Result<Self> {
+        fn options<DB: sqlx::Database>(size: u32) -> sqlx::pool::PoolOptions<DB> {
+            sqlx::pool::PoolOptions::new().max_connections(size).test_before_acquire(false).before_acquire(
+                |conn: &mut DB::Connection, meta| {
+                    Box::pin(async move {
+                        if meta.idle_for >= Duration::from_millis(500) {
+                            sqlx::Connection::ping(conn).await?;
+                        }
+                        Ok(true)
+                    })
+                },
+            )
+        }
         if url.starts_with("sqlite:") {
             let opts: sqlx::sqlite::SqliteConnectOptions = url.parse()?;
             // As the server opens it (adapter-sea-orm/src/db.rs).
@@ -145,9 +169,9 @@ impl Pool {
                 .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
                 .synchronous(sqlx::sqlite::SqliteSynchronous::Normal)
                 .busy_timeout(Duration::from_secs(5));
-            Ok(Self::Sqlite(sqlx::pool::PoolOptions::new().max_connections(size).connect_with(opts).await?))
+            Ok(Self::Sqlite(options(size).connect_with(opts).await?))
         } else {
-            Ok(Self::Postgres(sqlx::pool::PoolOptions::new().max_connections(size).connect(url).await?))
+            Ok(Self::Postgres(options(size).connect(url).await?))
         }
     }
 
@@ -188,7 +212,8 @@ fn sqlite_sql(sql: &str) -> String {
 /// The statements' SQL for one backend.
 struct Sqls {
     auth: Vec<String>,
-    revision: Vec<String>,
+    membership: Vec<String>,
+    membership_and_revision: Vec<String>,
     snapshot: Vec<String>,
     view: Vec<String>,
 }
@@ -205,7 +230,13 @@ impl Sqls {
                 .collect()
         };
         let snapshot = if matches!(pool, Pool::Postgres(_)) { text(SNAPSHOT) } else { Vec::new() };
-        Self { auth: text(AUTH), revision: text(std::slice::from_ref(&REVISION)), snapshot, view: text(VIEW) }
+        Self {
+            auth: text(AUTH),
+            membership: text(std::slice::from_ref(&MEMBERSHIP)),
+            membership_and_revision: text(std::slice::from_ref(&MEMBERSHIP_AND_REVISION)),
+            snapshot,
+            view: text(VIEW),
+        }
     }
 }
 
@@ -221,6 +252,7 @@ macro_rules! run_all {
                     Arg::TokenHash => query.bind($ids.token_hash.as_str()),
                     Arg::Bool(b) => query.bind(b),
                     Arg::Int(i) => query.bind(i),
+                    Arg::Int4(i) => query.bind(i),
                 };
             }
             // Every row is received and its values counted; none is decoded into a type.
@@ -231,15 +263,16 @@ macro_rules! run_all {
     };
 }
 
-/// One board fetch as the server does it: the auth reads on the pool, then the revision on the
-/// pool, or the view in one transaction.
+/// One board fetch as the server does it: the token with its owner on the pool, then the
+/// membership with the revision on the pool, or the membership and the view in one transaction.
 macro_rules! fetch_once {
     ($pool:expr, $sqls:expr, $ids:expr, $fetch:expr) => {{
         let mut values = 0usize;
         run_all!($pool, AUTH, $sqls.auth, $ids, values);
         if $fetch == Fetch::Unchanged {
-            run_all!($pool, [REVISION], $sqls.revision, $ids, values);
+            run_all!($pool, [MEMBERSHIP_AND_REVISION], $sqls.membership_and_revision, $ids, values);
         } else {
+            run_all!($pool, [MEMBERSHIP], $sqls.membership, $ids, values);
             let mut tx = $pool.begin().await?;
             run_all!(&mut *tx, SNAPSHOT, $sqls.snapshot, $ids, values);
             run_all!(&mut *tx, VIEW, $sqls.view, $ids, values);

@@ -159,9 +159,12 @@ pub(crate) fn render(r: &Results) -> String {
         "| 500-card board ≥ 0.8 × database ceiling (reading the whole view), 32 connections | {board_ratio:.2} | {} |",
         met(board_ratio >= 0.8)
     );
+    // What a server with no cost of its own would reach: bare Axum's time to send these bytes
+    // plus the ceiling's time for the statements, one after the other on the same cores.
+    let attainable = ratio_of(1.0, 1.0 + ratio_of(r.board_db_unchanged.at(32).rps(), r.board_framework.at(32).rps()));
     let _ = writeln!(
         o,
-        "| the same against the statements a fetch of an unchanged board sends (auth + revision) | {board_ratio_unchanged:.2} | {} |",
+        "| the same against the statements a fetch of an unchanged board sends (auth + revision) | {board_ratio_unchanged:.2} (a server costing nothing but bare Axum's sending of the bytes and the statements would reach about {attainable:.2}) | {} |",
         met(board_ratio_unchanged >= 0.8)
     );
     let _ = writeln!(

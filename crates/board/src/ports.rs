@@ -45,11 +45,17 @@ pub trait BoardStore: Send + Sync {
     /// `RepoError::NotFound` when there is no such board.
     async fn get_board_view(&self, board: BoardId) -> Result<BoardView, RepoError>;
 
-    /// The board's current [`Revision`]: one cheap read, for callers holding a copy of its view.
+    /// The role `user` holds on `board` and the board's current [`Revision`], read together
+    /// (one statement), for callers holding a copy of its view; `None` when not a member or no
+    /// such board.
     ///
     /// # Errors
-    /// `RepoError::NotFound` when there is no such board.
-    async fn board_revision(&self, board: BoardId) -> Result<Revision, RepoError>;
+    /// `RepoError::Unavailable` or `Unexpected` on store failure.
+    async fn membership_and_revision(
+        &self,
+        board: BoardId,
+        user: UserId,
+    ) -> Result<Option<(BoardRole, Revision)>, RepoError>;
 
     /// The boards `user` is a member of, by id.
     ///

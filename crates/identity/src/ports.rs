@@ -42,11 +42,12 @@ pub trait IdentityStore: Send + Sync {
     /// `RepoError::Unavailable` when the database cannot be reached.
     async fn list_users(&self, page: PageRequest) -> Result<Page<User>, RepoError>;
 
-    /// A token by the digest of its secret, or `None`.
+    /// A token by the digest of its secret, with its owner, or `None`. Every request that
+    /// presents a token needs both: an adapter reads them together (one statement).
     ///
     /// # Errors
     /// `RepoError::Unavailable` when the database cannot be reached.
-    async fn find_token_by_hash(&self, secret_hash: &str) -> Result<Option<AccessToken>, RepoError>;
+    async fn find_token_by_hash(&self, secret_hash: &str) -> Result<Option<(AccessToken, User)>, RepoError>;
 
     /// The user's tokens, ordered by id.
     ///

@@ -389,13 +389,24 @@ async fn a_unit_of_work_dropped_without_commit_leaves_neither_change_nor_event()
     }
 }
 
+/// The board's revision, as its owner reads it with the membership.
+async fn revision(store: &SeaBoardStore, s: &Seed) -> Revision {
+    let read = store.membership_and_revision(s.board.id, s.owner).await.unwrap();
+    read.expect("the owner is a member").1
+}
+
 #[tokio::test]
 async fn the_revision_advances_with_each_recorded_change_and_only_on_commit() {
     for db in databases().await {
         let s = seed(&db).await;
         let store = SeaBoardStore::new(db.db.clone());
-        let at_start = store.board_revision(s.board.id).await.unwrap();
+        let at_start = revision(&store, &s).await;
         assert_eq!(at_start, Revision::ZERO, "{:?}: a new board", db.backend);
+        let (owner, stranger) = (s.owner, UserId::from_uuid(Uuid::now_v7()));
+        let read = store.membership_and_revision(s.board.id, owner).await.unwrap();
+        assert_eq!(read, Some((BoardRole::Owner, Revision::ZERO)), "{:?}: read with the role", db.backend);
+        let read = store.membership_and_revision(s.board.id, stranger).await.unwrap();
+        assert_eq!(read, None, "{:?}: not a member", db.backend);
         assert_eq!(store.get_board_view(s.board.id).await.unwrap().revision, at_start, "{:?}", db.backend);
 
         let event = |action| DomainEvent {
@@ -416,13 +427,13 @@ async fn the_revision_advances_with_each_recorded_change_and_only_on_commit() {
         tx.update_card(&renamed, s.cards[1].version).await.unwrap();
         tx.record(&event("card.updated")).await.unwrap();
         drop(tx);
-        assert_eq!(store.board_revision(s.board.id).await.unwrap(), at_start, "{:?}: rolled back", db.backend);
+        assert_eq!(revision(&store, &s).await, at_start, "{:?}: rolled back", db.backend);
 
         let tx = store.begin().await.unwrap();
         tx.update_card(&renamed, s.cards[1].version).await.unwrap();
         tx.record(&event("card.updated")).await.unwrap();
         tx.commit().await.unwrap();
-        let after = store.board_revision(s.board.id).await.unwrap();
+        let after = revision(&store, &s).await;
         assert_eq!(after, Revision::new(1), "{:?}: one committed change", db.backend);
         let view = store.get_board_view(s.board.id).await.unwrap();
         assert_eq!(view.revision, after, "{:?}: the view tells its revision", db.backend);
@@ -432,7 +443,7 @@ async fn the_revision_advances_with_each_recorded_change_and_only_on_commit() {
         tx.delete_board(s.board.id, s.board.version).await.unwrap();
         tx.record(&event("board.deleted")).await.unwrap();
         tx.commit().await.unwrap();
-        assert!(matches!(store.board_revision(s.board.id).await, Err(RepoError::NotFound)), "{:?}", db.backend);
+        assert_eq!(store.membership_and_revision(s.board.id, s.owner).await.unwrap(), None, "{:?}", db.backend);
     }
 }
 
@@ -441,7 +452,7 @@ async fn changes_committed_side_by_side_each_advance_the_revision_once() {
     for db in databases().await {
         let s = seed(&db).await;
         let store = Arc::new(SeaBoardStore::new(db.db.clone()));
-        let at_start = store.board_revision(s.board.id).await.unwrap();
+        let at_start = revision(&store, &s).await;
         // Sixteen units of work at once, spread over the board's revision counters.
         let writers: Vec<_> = (0..16)
             .map(|_| {
@@ -468,9 +479,71 @@ async fn changes_committed_side_by_side_each_advance_the_revision_once() {
         for writer in writers {
             writer.await.unwrap();
         }
-        let after = store.board_revision(s.board.id).await.unwrap();
+        let after = revision(&store, &s).await;
         assert_eq!((at_start, after), (Revision::ZERO, Revision::new(16)), "{:?}", db.backend);
         assert_eq!(store.get_board_view(s.board.id).await.unwrap().revision, after, "{:?}", db.backend);
+    }
+}
+
+#[tokio::test]
+async fn a_recorded_event_lands_whole_in_the_audit_log_and_the_outbox() {
+    use sea_orm::{ConnectionTrait as _, QueryResult, Statement};
+    for db in databases().await {
+        let s = seed(&db).await;
+        let store = SeaBoardStore::new(db.db.clone());
+        let token = Uuid::now_v7();
+        let event = DomainEvent {
+            id: Uuid::now_v7(),
+            occurred_at: now(),
+            actor: Actor::Token { user: s.owner, token: kernel::TokenId::from_uuid(token) },
+            action: "card.created",
+            resource_type: "card",
+            resource_id: Uuid::now_v7(),
+            board_id: Some(s.board.id),
+            changes: Changes::new().set("title", "Write the tests"),
+            meta: RequestMeta {
+                request_id: Some("req-7".into()),
+                trace_id: Some("trace-7".into()),
+                client_ip: Some("10.1.2.3".into()),
+                user_agent: Some("curl/8".into()),
+            },
+        };
+        let tx = store.begin().await.unwrap();
+        tx.record(&event).await.unwrap();
+        tx.commit().await.unwrap();
+
+        let conn = db.db.conn();
+        let read = |sql: &str| {
+            let stmt = Statement::from_string(conn.get_database_backend(), sql.to_owned());
+            async move { conn.query_one(stmt).await.unwrap().expect("one row") }
+        };
+        let text = |row: &QueryResult, col: &str| row.try_get::<String>("", col).unwrap();
+        let uuid = |row: &QueryResult, col: &str| row.try_get::<Uuid>("", col).unwrap();
+        let audit = read("SELECT * FROM audit_events").await;
+        let outbox = read("SELECT * FROM outbox_events").await;
+        let backend = db.backend;
+        for row in [&audit, &outbox] {
+            assert_eq!(uuid(row, "id"), event.id, "{backend:?}");
+            assert_eq!(text(row, "resource_type"), "card", "{backend:?}");
+            assert_eq!(uuid(row, "resource_id"), event.resource_id, "{backend:?}");
+            assert_eq!(uuid(row, "board_id"), s.board.id.as_uuid(), "{backend:?}");
+        }
+        let at = |row: &QueryResult| row.try_get::<DateTime<Utc>>("", "occurred_at").unwrap();
+        assert!((at(&audit) - event.occurred_at).abs() < Duration::milliseconds(1), "{backend:?}");
+        assert_eq!(at(&audit), at(&outbox), "{backend:?}");
+        assert_eq!(
+            [&*text(&audit, "actor_type"), &*text(&audit, "action"), &*text(&outbox, "event_type")],
+            ["token", "card.created", "card.created"],
+            "{backend:?}"
+        );
+        assert_eq!([uuid(&audit, "actor_id"), uuid(&outbox, "actor_user_id")], [s.owner.as_uuid(); 2], "{backend:?}");
+        assert_eq!(uuid(&audit, "token_id"), token, "{backend:?}");
+        let meta = ["request_id", "trace_id", "client_ip", "user_agent"].map(|c| text(&audit, c));
+        assert_eq!(meta, ["req-7", "trace-7", "10.1.2.3", "curl/8"], "{backend:?}");
+        let changes = serde_json::json!({ "title": { "before": null, "after": "Write the tests" } });
+        let json = |row: &QueryResult, col: &str| row.try_get::<serde_json::Value>("", col).unwrap();
+        assert_eq!([json(&audit, "changes"), json(&outbox, "payload")], [changes.clone(), changes], "{backend:?}");
+        assert_eq!(revision(&store, &s).await, Revision::new(1), "{backend:?}");
     }
 }
 

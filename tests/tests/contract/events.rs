@@ -66,7 +66,7 @@ impl IdentityStore for FailingRecorder {
     async fn list_users(&self, page: PageRequest) -> Result<Page<User>, RepoError> {
         self.0.list_users(page).await
     }
-    async fn find_token_by_hash(&self, hash: &str) -> Result<Option<AccessToken>, RepoError> {
+    async fn find_token_by_hash(&self, hash: &str) -> Result<Option<(AccessToken, User)>, RepoError> {
         self.0.find_token_by_hash(hash).await
     }
     async fn list_tokens(&self, user: UserId, page: PageRequest) -> Result<Page<AccessToken>, RepoError> {

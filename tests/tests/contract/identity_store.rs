@@ -98,7 +98,14 @@ async fn tokens_are_found_by_digest_listed_per_owner_and_deleted_only_by_their_o
         tx.insert_user(&other).await.unwrap();
         tx.insert_token(&token, "digest").await.unwrap();
         tx.commit().await.unwrap();
-        assert_eq!(store.find_token_by_hash("digest").await.unwrap(), Some(token.clone()), "{:?}", db.backend);
+        // The token comes with its owner (one statement), as stored.
+        let owner_read = store.get_user(owner.id).await.unwrap();
+        assert_eq!(
+            store.find_token_by_hash("digest").await.unwrap(),
+            Some((token.clone(), owner_read)),
+            "{:?}",
+            db.backend
+        );
         assert_eq!(store.find_token_by_hash("other").await.unwrap(), None);
         assert_eq!(store.list_tokens(owner.id, PageRequest::first()).await.unwrap().items.len(), 1);
         assert!(store.list_tokens(other.id, PageRequest::first()).await.unwrap().items.is_empty());

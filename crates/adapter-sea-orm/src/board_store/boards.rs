@@ -5,10 +5,10 @@ use kernel::{BoardId, Page, PageRequest, RepoError, UserId, Version};
 use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{
     ActiveModelTrait as _, ActiveValue::NotSet, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel as _,
-    QueryFilter, QueryOrder, QuerySelect,
+    JoinType, QueryFilter, QueryOrder, QuerySelect,
 };
 
-use super::convert::{board_from_row, board_to_row, member_from_row, member_to_row};
+use super::convert::{board_from_row, board_to_row, member_from_row, member_to_row, role_from_text};
 use super::{for_update, versioned};
 use crate::entity::{board as boards, board_member, board_revision, card_assignee};
 use crate::error::RepoResult;
@@ -60,7 +60,7 @@ pub(super) async fn revision<C: ConnectionTrait>(conn: &C, id: BoardId) -> Resul
 }
 
 /// Advances the board's revision; nothing when the board is gone (its deletion's own event).
-pub(super) async fn advance_revision<C: ConnectionTrait>(conn: &C, id: BoardId) -> Result<(), RepoError> {
+pub(crate) async fn advance_revision<C: ConnectionTrait>(conn: &C, id: BoardId) -> Result<(), RepoError> {
     board_revision::Entity::update_many()
         .col_expr(board_revision::Column::Revision, Expr::col(board_revision::Column::Revision).add(1))
         .filter(board_revision::Column::BoardId.eq(id.as_uuid()))
@@ -104,6 +104,28 @@ pub(super) async fn membership<C: ConnectionTrait>(
     user: UserId,
 ) -> Result<Option<BoardRole>, RepoError> {
     find_member(conn, board, user).await.map(|m| m.map(|m| m.role))
+}
+
+/// The role `user` holds on `board` and the board's revision, in one statement (membership
+/// joined to the revision row); `None` when not a member or no such board.
+pub(super) async fn membership_and_revision<C: ConnectionTrait>(
+    conn: &C,
+    board: BoardId,
+    user: UserId,
+) -> Result<Option<(BoardRole, Revision)>, RepoError> {
+    let to_revision = board_member::Entity::belongs_to(board_revision::Entity)
+        .from(board_member::Column::BoardId)
+        .to(board_revision::Column::BoardId);
+    let row: Option<(String, i64)> = board_member::Entity::find_by_id((board.as_uuid(), user.as_uuid()))
+        .select_only()
+        .column(board_member::Column::Role)
+        .column(board_revision::Column::Revision)
+        .join(JoinType::InnerJoin, to_revision.into())
+        .into_tuple()
+        .one(conn)
+        .await
+        .repo()?;
+    row.map(|(role, revision)| Ok((role_from_text(&role)?, Revision::new(revision.unsigned_abs())))).transpose()
 }
 
 pub(super) async fn get_member<C: ConnectionTrait>(

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use board::{Card, CardFilter};
 use chrono::{DateTime, Utc};
 use kernel::{BoardId, CardId, ColumnId, LabelId, Page, PageRequest, RepoError, UserId, Version};
-use sea_orm::sea_query::{Query, SelectStatement};
+use sea_orm::sea_query::{Expr, Query, SelectStatement, UnionType};
 use sea_orm::{
     ActiveModelTrait as _, ActiveValue::NotSet, ColumnTrait, Condition, ConnectionTrait, EntityTrait,
     IntoActiveModel as _, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
@@ -42,8 +42,12 @@ fn open_cards_of(board: BoardId) -> SelectStatement {
         .to_owned()
 }
 
-/// Two queries whatever the number of cards.
+/// One query whatever the number of cards: the label links and the assignee links as one
+/// `UNION ALL`, each row tagged with its kind (a statement fewer for every card read, decision
+/// 0036).
 async fn links<C: ConnectionTrait>(conn: &C, scope: Scope) -> Result<Links, RepoError> {
+    const LABEL: i32 = 1;
+    const ASSIGNEE: i32 = 2;
     let (label_cond, assignee_cond) = match scope {
         Scope::Cards(ids) if ids.is_empty() => return Ok(Links::default()),
         Scope::Cards(ids) => (
@@ -59,28 +63,27 @@ async fn links<C: ConnectionTrait>(conn: &C, scope: Scope) -> Result<Links, Repo
                 .add(card_assignee::Column::CardId.in_subquery(open_cards_of(board))),
         ),
     };
-    let label_rows: Vec<(Uuid, Uuid)> = card_label::Entity::find()
-        .select_only()
-        .columns([card_label::Column::CardId, card_label::Column::LabelId])
-        .filter(label_cond)
-        .into_tuple()
-        .all(conn)
-        .await
-        .repo()?;
-    let assignee_rows: Vec<(Uuid, Uuid)> = card_assignee::Entity::find()
-        .select_only()
+    let assignees = Query::select()
         .columns([card_assignee::Column::CardId, card_assignee::Column::UserId])
-        .filter(assignee_cond)
-        .into_tuple()
-        .all(conn)
-        .await
-        .repo()?;
+        .expr(Expr::val(ASSIGNEE))
+        .from(card_assignee::Entity)
+        .cond_where(assignee_cond)
+        .to_owned();
+    let both = Query::select()
+        .columns([card_label::Column::CardId, card_label::Column::LabelId])
+        .expr(Expr::val(LABEL))
+        .from(card_label::Entity)
+        .cond_where(label_cond)
+        .union(UnionType::All, assignees)
+        .to_owned();
+    let rows = conn.query_all(conn.get_database_backend().build(&both)).await.repo()?;
     let mut links = Links::default();
-    for (card, label) in label_rows {
-        links.labels.entry(card).or_default().push(LabelId::from_uuid(label));
-    }
-    for (card, user) in assignee_rows {
-        links.assignees.entry(card).or_default().push(UserId::from_uuid(user));
+    for row in rows {
+        let (card, other, kind): (Uuid, Uuid, i32) = row.try_get_many_by_index().repo()?;
+        match kind {
+            LABEL => links.labels.entry(card).or_default().push(LabelId::from_uuid(other)),
+            _ => links.assignees.entry(card).or_default().push(UserId::from_uuid(other)),
+        }
     }
     links.labels.values_mut().for_each(|v| v.sort_unstable());
     links.assignees.values_mut().for_each(|v| v.sort_unstable());
@@ -208,8 +211,9 @@ pub(super) async fn count_cards<C: ConnectionTrait>(
 
 pub(super) async fn insert_card<C: ConnectionTrait>(conn: &C, c: &Card) -> Result<(), RepoError> {
     card::Entity::insert(card_to_row(c).into_active_model()).exec_without_returning(conn).await.repo()?;
-    set_card_labels(conn, c.board_id, c.id, &c.labels).await?;
-    set_card_assignees(conn, c.board_id, c.id, &c.assignees).await
+    // A new card has no links to replace.
+    insert_labels(conn, c.board_id, c.id, &c.labels).await?;
+    insert_assignees(conn, c.board_id, c.id, &c.assignees).await
 }
 
 pub(super) async fn update_card<C: ConnectionTrait>(conn: &C, c: &Card, expected: Version) -> Result<(), RepoError> {
@@ -235,6 +239,15 @@ pub(super) async fn set_card_labels<C: ConnectionTrait>(
     labels: &[LabelId],
 ) -> Result<(), RepoError> {
     card_label::Entity::delete_many().filter(card_label::Column::CardId.eq(card.as_uuid())).exec(conn).await.repo()?;
+    insert_labels(conn, board, card, labels).await
+}
+
+async fn insert_labels<C: ConnectionTrait>(
+    conn: &C,
+    board: BoardId,
+    card: CardId,
+    labels: &[LabelId],
+) -> Result<(), RepoError> {
     if labels.is_empty() {
         return Ok(());
     }
@@ -257,6 +270,15 @@ pub(super) async fn set_card_assignees<C: ConnectionTrait>(
         .exec(conn)
         .await
         .repo()?;
+    insert_assignees(conn, board, card, users).await
+}
+
+async fn insert_assignees<C: ConnectionTrait>(
+    conn: &C,
+    board: BoardId,
+    card: CardId,
+    users: &[UserId],
+) -> Result<(), RepoError> {
     if users.is_empty() {
         return Ok(());
     }

@@ -45,11 +45,15 @@ pub(super) fn board_to_row(b: &Board) -> boards::Model {
     }
 }
 
+pub(super) fn role_from_text(role: &str) -> Result<BoardRole, RepoError> {
+    BoardRole::parse(role).map_err(corrupt("board role"))
+}
+
 pub(super) fn member_from_row(row: &board_member::Model) -> Result<Member, RepoError> {
     Ok(Member {
         board_id: BoardId::from_uuid(row.board_id),
         user_id: UserId::from_uuid(row.user_id),
-        role: BoardRole::parse(&row.role).map_err(corrupt("board role"))?,
+        role: role_from_text(&row.role)?,
         created_at: row.created_at,
         updated_at: row.updated_at,
     })

@@ -13,6 +13,7 @@ mod ranks;
 mod store;
 mod view;
 
+pub(crate) use boards::advance_revision;
 pub use store::{SeaBoardStore, SeaBoardTx};
 
 // Shared with the other stores; child modules reach them as `super::…`.

@@ -118,8 +118,12 @@ impl BoardStore for SeaBoardStore {
         Ok(view)
     }
 
-    async fn board_revision(&self, board: BoardId) -> Result<Revision, RepoError> {
-        boards::revision(self.db.conn(), board).await
+    async fn membership_and_revision(
+        &self,
+        board: BoardId,
+        user: UserId,
+    ) -> Result<Option<(BoardRole, Revision)>, RepoError> {
+        boards::membership_and_revision(self.db.conn(), board, user).await
     }
 
     async fn list_boards_for_user(&self, user: UserId, page: PageRequest) -> Result<Page<Board>, RepoError> {
@@ -323,11 +327,7 @@ impl BoardTx for SeaBoardTx {
     }
 
     async fn record(&self, event: &DomainEvent) -> Result<(), RepoError> {
-        crate::events::record(&self.txn, event).await?;
-        match event.board_id {
-            Some(board) => boards::advance_revision(&self.txn, board).await,
-            None => Ok(()),
-        }
+        crate::events::record(&self.txn, event, event.board_id).await
     }
 
     async fn commit(self: Box<Self>) -> Result<(), RepoError> {

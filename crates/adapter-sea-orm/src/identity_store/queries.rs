@@ -100,17 +100,23 @@ pub(super) async fn insert_token<C: ConnectionTrait>(
     Ok(())
 }
 
+/// The token and its owner in one statement: every request with a token starts here.
 pub(super) async fn find_token_by_hash<C: ConnectionTrait>(
     conn: &C,
     hash: &str,
-) -> Result<Option<AccessToken>, RepoError> {
-    access_token::Entity::find()
+) -> Result<Option<(AccessToken, User)>, RepoError> {
+    let Some((token, owner)) = access_token::Entity::find()
+        .find_also_related(user::Entity)
         .filter(access_token::Column::SecretHash.eq(hash))
         .one(conn)
         .await
         .repo()?
-        .map(token_from_row)
-        .transpose()
+    else {
+        return Ok(None);
+    };
+    // The owner is a foreign key: never missing but in a broken database.
+    let owner = owner.ok_or_else(|| RepoError::Unexpected(anyhow::anyhow!("token {} has no owner", token.id)))?;
+    Ok(Some((token_from_row(token)?, user_from_row(owner)?)))
 }
 
 pub(super) async fn list_tokens<C: ConnectionTrait>(

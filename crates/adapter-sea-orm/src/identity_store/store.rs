@@ -51,7 +51,7 @@ impl IdentityStore for SeaIdentityStore {
         queries::list_users(self.db.conn(), page).await
     }
 
-    async fn find_token_by_hash(&self, secret_hash: &str) -> Result<Option<AccessToken>, RepoError> {
+    async fn find_token_by_hash(&self, secret_hash: &str) -> Result<Option<(AccessToken, User)>, RepoError> {
         queries::find_token_by_hash(self.db.conn(), secret_hash).await
     }
 
@@ -95,7 +95,7 @@ impl IdentityTx for SeaIdentityTx {
     }
 
     async fn record(&self, event: &DomainEvent) -> Result<(), RepoError> {
-        crate::events::record(&self.txn, event).await
+        crate::events::record(&self.txn, event, None).await
     }
 
     async fn commit(self: Box<Self>) -> Result<(), RepoError> {

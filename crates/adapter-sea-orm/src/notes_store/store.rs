@@ -87,7 +87,7 @@ impl NoteTx for SeaNoteTx {
     }
 
     async fn record(&self, event: &DomainEvent) -> Result<(), RepoError> {
-        crate::events::record(&self.txn, event).await
+        crate::events::record(&self.txn, event, None).await
     }
 
     async fn commit(self: Box<Self>) -> Result<(), RepoError> {

@@ -81,7 +81,7 @@ impl ReminderTx for SeaReminderTx {
     }
 
     async fn record(&self, event: &DomainEvent) -> Result<(), RepoError> {
-        crate::events::record(&self.txn, event).await
+        crate::events::record(&self.txn, event, None).await
     }
 
     async fn commit(self: Box<Self>) -> Result<(), RepoError> {
@@ -116,7 +116,7 @@ impl FiringTx for SeaReminderTx {
     }
 
     async fn record(&self, event: &DomainEvent) -> Result<(), RepoError> {
-        crate::events::record(&self.txn, event).await
+        crate::events::record(&self.txn, event, None).await
     }
 
     async fn commit(self: Box<Self>) -> Result<(), RepoError> {
@@ -161,7 +161,7 @@ impl NotificationTx for SeaReminderTx {
     }
 
     async fn record(&self, event: &DomainEvent) -> Result<(), RepoError> {
-        crate::events::record(&self.txn, event).await
+        crate::events::record(&self.txn, event, None).await
     }
 
     async fn commit(self: Box<Self>) -> Result<(), RepoError> {

@@ -3,7 +3,7 @@
 use kernel::{BoardId, Caller, Changes, Page, PageRequest, Version};
 use serde_json::Value;
 
-use super::{BoardService, Subject, check_version, role_in};
+use super::{BoardService, Subject, check_version, require, role_in};
 use crate::error::BoardError;
 use crate::model::{Board, BoardChanges, BoardRole, BoardView, BoardViewRead, Card, Member, NewBoard, Revision};
 
@@ -77,8 +77,9 @@ impl BoardService {
         board_id: BoardId,
         known: Revision,
     ) -> Result<BoardViewRead, BoardError> {
-        self.role_on(caller, board_id, BoardRole::Viewer).await?;
-        if self.store.board_revision(board_id).await? == known {
+        let (role, revision) = self.store.membership_and_revision(board_id, caller.user_id).await?.unzip();
+        require(role, BoardRole::Viewer)?;
+        if revision == Some(known) {
             return Ok(BoardViewRead::Unchanged);
         }
         Ok(BoardViewRead::Changed(Box::new(self.store.get_board_view(board_id).await?)))
@@ -142,7 +143,7 @@ impl BoardService {
 
 #[cfg(test)]
 mod tests {
-    use kernel::{Actor, Page, PageRequest, Version};
+    use kernel::{Actor, BoardId, Page, PageRequest, UserId, Version};
 
     use super::super::testing::*;
     use crate::error::BoardError;
@@ -209,10 +210,15 @@ mod tests {
         BoardView { board: board(), revision, members: vec![], labels: vec![], columns: vec![], cards: vec![] }
     }
 
+    /// The fixture role on [`BOARD`] with the board at `revision`.
+    fn at_revision(board: BoardId, user: UserId, revision: u64) -> Option<(BoardRole, Revision)> {
+        role_of(user).filter(|_| board == BOARD).map(|role| (role, Revision::new(revision)))
+    }
+
     #[tokio::test]
     async fn an_exact_copy_costs_one_revision_read() {
         let mut store = store();
-        store.expect_board_revision().times(1).returning(|_| Ok(Revision::new(7)));
+        store.expect_membership_and_revision().times(1).returning(|board, user| Ok(at_revision(board, user, 7)));
         store.expect_get_board_view().never();
         let read = service(store, MockUserDirectory::new())
             .get_board_unless(&caller(VIEWER), BOARD, Revision::new(7))
@@ -224,7 +230,7 @@ mod tests {
     #[tokio::test]
     async fn an_outdated_copy_gets_the_view_as_it_is_now() {
         let mut store = store();
-        store.expect_board_revision().times(1).returning(|_| Ok(Revision::new(8)));
+        store.expect_membership_and_revision().times(1).returning(|board, user| Ok(at_revision(board, user, 8)));
         store.expect_get_board_view().times(1).returning(|_| Ok(empty_view(Revision::new(8))));
         let read = service(store, MockUserDirectory::new())
             .get_board_unless(&caller(VIEWER), BOARD, Revision::new(7))
@@ -236,7 +242,7 @@ mod tests {
     #[tokio::test]
     async fn strangers_learn_nothing_from_a_revision() {
         let mut store = store();
-        store.expect_board_revision().never();
+        store.expect_membership_and_revision().times(1).returning(|board, user| Ok(at_revision(board, user, 7)));
         store.expect_get_board_view().never();
         let err = service(store, MockUserDirectory::new())
             .get_board_unless(&caller(STRANGER), BOARD, Revision::new(7))

@@ -186,13 +186,12 @@ impl IdentityService {
                 Ok(Some(Authenticated::Session { user, session }))
             }
             Credential::Token(secret) => {
-                let Some(mut token) = self.store.find_token_by_hash(&hash_secret(secret)).await? else {
+                let Some((mut token, user)) = self.store.find_token_by_hash(&hash_secret(secret)).await? else {
                     return Ok(None);
                 };
-                if token.is_expired(now) {
+                if token.is_expired(now) || user.status != UserStatus::Active {
                     return Ok(None);
                 }
-                let Some(user) = self.active_user(token.user_id).await? else { return Ok(None) };
                 if token.last_used_at.is_none_or(|at| now - at >= TOUCH_INTERVAL) {
                     self.store.touch_token(token.id, now).await?;
                     token.last_used_at = Some(now);
@@ -367,5 +366,54 @@ mod tests {
         m.sessions.expect_get().returning(move |_| Ok(Some(s.clone())));
         m.store.expect_get_user().returning(move |_| Ok(u.clone()));
         assert!(matches!(m.service().authenticate(Credential::Session("c")).await, Ok(None)));
+    }
+
+    fn token_of(owner: &User, now: chrono::DateTime<chrono::Utc>) -> AccessToken {
+        AccessToken {
+            id: kernel::TokenId::from_uuid(test_support::id()),
+            user_id: owner.id,
+            name: crate::model::TokenName::parse("ci").unwrap(),
+            display_prefix: "cbp_abcdef".into(),
+            scopes: crate::model::ScopeSet::parse(&["boards:read"]).unwrap(),
+            expires_at: Some(now + Duration::days(1)),
+            last_used_at: None,
+            created_at: now,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_token_is_read_with_its_owner_and_its_first_use_recorded() {
+        let mut m = Mocks::new();
+        let u = user(Role::Member);
+        let t = token_of(&u, m.clock.now());
+        let (token_id, now) = (t.id, m.clock.now());
+        m.store
+            .expect_find_token_by_hash()
+            .withf(|h| h == hash_secret("cbp_secret"))
+            .returning(move |_| Ok(Some((t.clone(), u.clone()))));
+        m.store
+            .expect_touch_token()
+            .withf(move |id, at| *id == token_id && *at == now)
+            .times(1)
+            .returning(|_, _| Ok(()));
+        let got = m.service().authenticate(Credential::Token("cbp_secret")).await.unwrap();
+        assert!(matches!(got, Some(Authenticated::Token { token, .. }) if token.last_used_at == Some(now)));
+    }
+
+    #[tokio::test]
+    async fn a_token_of_a_disabled_owner_or_past_its_expiry_is_refused() {
+        for disabled in [true, false] {
+            let mut m = Mocks::new();
+            let mut u = user(Role::Member);
+            let t = token_of(&u, m.clock.now());
+            if disabled {
+                u.status = UserStatus::Disabled;
+            } else {
+                m.clock.advance(Duration::days(2));
+            }
+            m.store.expect_find_token_by_hash().returning(move |_| Ok(Some((t.clone(), u.clone()))));
+            m.store.expect_touch_token().never();
+            assert!(matches!(m.service().authenticate(Credential::Token("cbp_secret")).await, Ok(None)), "{disabled}");
+        }
     }
 }
