@@ -192,8 +192,15 @@ impl Pool {
     }
 }
 
-/// `$1, $2, …` become `?` (the statements use each parameter once, in order).
+/// `$1, $2, …` become `?` (the statements use each parameter once, in order), and the second
+/// member of a `UNION ALL` loses the parentheses SQLite does not accept (SeaORM writes it
+/// without them there).
 fn sqlite_sql(sql: &str) -> String {
+    if let Some((first, second)) = sql.split_once(" UNION ALL (")
+        && let Some(second) = second.strip_suffix(')')
+    {
+        return sqlite_sql(&format!("{first} UNION ALL {second}"));
+    }
     let mut out = String::with_capacity(sql.len());
     let mut chars = sql.chars().peekable();
     while let Some(c) = chars.next() {
@@ -379,4 +386,23 @@ where
         p99_us: pct(99),
         ..Figures::default()
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sqlite_sql;
+
+    #[test]
+    fn sqlite_text_has_question_marks_and_a_bare_union_member() {
+        assert_eq!(
+            sqlite_sql(r#"SELECT "a" FROM "t" WHERE "b" = $1 LIMIT $12"#),
+            r#"SELECT "a" FROM "t" WHERE "b" = ? LIMIT ?"#
+        );
+        assert_eq!(
+            sqlite_sql(
+                r#"SELECT "a", $1 FROM "t" WHERE "b" IN (SELECT "id" FROM "u" WHERE "c" = $2) UNION ALL (SELECT "d", $3 FROM "v")"#
+            ),
+            r#"SELECT "a", ? FROM "t" WHERE "b" IN (SELECT "id" FROM "u" WHERE "c" = ?) UNION ALL SELECT "d", ? FROM "v""#
+        );
+    }
 }
