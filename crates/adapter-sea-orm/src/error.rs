@@ -37,20 +37,22 @@ pub(crate) fn map_db_err(err: DbErr) -> RepoError {
 /// failure), 57014 (statement timeout), 55P03 (lock not available), or 57P01–57P03 (the server
 /// is shutting down, crashed or is not yet accepting connections: a restart).
 fn transient_code(err: &DbErr) -> Option<String> {
-    let (DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e))) = err else {
-        return None;
-    };
-    let code = e.as_database_error().and_then(sea_orm::sqlx::error::DatabaseError::code)?;
+    let code = driver_error(err)?.as_database_error().and_then(sea_orm::sqlx::error::DatabaseError::code)?;
     ["40P01", "40001", "57014", "55P03", "57P01", "57P02", "57P03"].contains(&code.as_ref()).then(|| code.into_owned())
 }
 
 /// Whether a statement failed because its connection broke rather than because of what it
 /// asked: an I/O error on the socket, or the SQLite worker gone.
 fn connection_lost(err: &DbErr) -> bool {
-    let (DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e))) = err else {
-        return false;
-    };
-    matches!(e, sea_orm::sqlx::Error::Io(_) | sea_orm::sqlx::Error::WorkerCrashed)
+    matches!(driver_error(err), Some(sea_orm::sqlx::Error::Io(_) | sea_orm::sqlx::Error::WorkerCrashed))
+}
+
+/// The driver's error under a failed statement.
+fn driver_error(err: &DbErr) -> Option<&sea_orm::sqlx::Error> {
+    match err {
+        DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => Some(e),
+        _ => None,
+    }
 }
 
 /// `?`-friendly extension: `query.await.repo()?`.

@@ -164,7 +164,7 @@ pub(crate) fn render(r: &Results) -> String {
     let attainable = ratio_of(1.0, 1.0 + ratio_of(r.board_db_unchanged.at(32).rps(), r.board_framework.at(32).rps()));
     let _ = writeln!(
         o,
-        "| the same against the statements a fetch of an unchanged board sends (auth + revision) | {board_ratio_unchanged:.2} (a server costing nothing but bare Axum's sending of the bytes and the statements would reach about {attainable:.2}) | {} |",
+        "| the same against the statements a fetch of an unchanged board sends (the token with its owner, the membership with the revision) | {board_ratio_unchanged:.2} (a server costing nothing but bare Axum's sending of the bytes and the statements would reach about {attainable:.2}) | {} |",
         met(board_ratio_unchanged >= 0.8)
     );
     let _ = writeln!(
