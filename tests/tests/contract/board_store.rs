@@ -708,16 +708,38 @@ async fn membership_rules_hold_on_the_real_store() {
     }
 }
 
-/// Runs `get_board_view` through a connection that counts the statements it sends.
-async fn statements_for_board_view(db: &TestDb, board: BoardId) -> (usize, usize) {
+/// A store on a connection of its own, and the number of statements it has sent so far.
+async fn counting_store(db: &TestDb) -> (SeaBoardStore, impl Fn() -> usize) {
     let counter = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let mut conn = sea_orm::Database::connect(db.url.as_str()).await.unwrap();
     let seen = counter.clone();
     conn.set_metric_callback(move |_| {
         seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     });
-    let view = SeaBoardStore::new(adapter_sea_orm::Db::from_connection(conn)).get_board_view(board).await.unwrap();
-    (counter.load(std::sync::atomic::Ordering::SeqCst), view.cards.len())
+    let store = SeaBoardStore::new(adapter_sea_orm::Db::from_connection(conn));
+    (store, move || counter.load(std::sync::atomic::Ordering::SeqCst))
+}
+
+/// Runs `get_board_view` through a connection that counts the statements it sends.
+async fn statements_for_board_view(db: &TestDb, board: BoardId) -> (usize, usize) {
+    let (store, statements) = counting_store(db).await;
+    let view = store.get_board_view(board).await.unwrap();
+    (statements(), view.cards.len())
+}
+
+#[tokio::test]
+async fn a_card_is_read_whole_in_one_statement_whatever_its_links() {
+    for db in databases().await {
+        let s = seed(&db).await;
+        let (store, statements) = counting_store(&db).await;
+        // Labels and assignees; one label; none; archived.
+        for (n, card) in [&s.cards[0], &s.cards[2], &s.cards[1], &s.cards[4]].into_iter().enumerate() {
+            assert_eq!(store.get_card(card.id).await.unwrap(), *card, "{:?}", db.backend);
+            assert_eq!(statements(), n + 1, "{:?}: one statement per card read", db.backend);
+        }
+        let missing = store.get_card(CardId::from_uuid(Uuid::now_v7())).await;
+        assert!(matches!(missing, Err(RepoError::NotFound)), "{:?}: {missing:?}", db.backend);
+    }
 }
 
 #[tokio::test]

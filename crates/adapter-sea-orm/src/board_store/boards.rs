@@ -59,17 +59,6 @@ pub(super) async fn revision<C: ConnectionTrait>(conn: &C, id: BoardId) -> Resul
     revision.map(|n| Revision::new(n.unsigned_abs())).ok_or(RepoError::NotFound)
 }
 
-/// Advances the board's revision; nothing when the board is gone (its deletion's own event).
-pub(crate) async fn advance_revision<C: ConnectionTrait>(conn: &C, id: BoardId) -> Result<(), RepoError> {
-    board_revision::Entity::update_many()
-        .col_expr(board_revision::Column::Revision, Expr::col(board_revision::Column::Revision).add(1))
-        .filter(board_revision::Column::BoardId.eq(id.as_uuid()))
-        .exec(conn)
-        .await
-        .repo()?;
-    Ok(())
-}
-
 pub(super) async fn update_board<C: ConnectionTrait>(conn: &C, b: &Board, expected: Version) -> Result<(), RepoError> {
     let mut row = board_to_row(b).into_active_model().reset_all();
     row.id = NotSet;

@@ -6,10 +6,10 @@ use std::collections::HashMap;
 use board::{Card, CardFilter};
 use chrono::{DateTime, Utc};
 use kernel::{BoardId, CardId, ColumnId, LabelId, Page, PageRequest, RepoError, UserId, Version};
-use sea_orm::sea_query::{Expr, Query, SelectStatement, UnionType};
+use sea_orm::sea_query::{Alias, Expr, JoinType, Query, SelectStatement, UnionType};
 use sea_orm::{
-    ActiveModelTrait as _, ActiveValue::NotSet, ColumnTrait, Condition, ConnectionTrait, EntityTrait,
-    IntoActiveModel as _, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    ActiveModelTrait as _, ActiveValue::NotSet, ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryResult,
+    IntoActiveModel as _, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait as _,
 };
 use uuid::Uuid;
 
@@ -42,14 +42,15 @@ fn open_cards_of(board: BoardId) -> SelectStatement {
         .to_owned()
 }
 
-/// One query whatever the number of cards: the label links and the assignee links as one
-/// `UNION ALL`, each row tagged with its kind (a statement fewer for every card read, decision
-/// 0036).
-async fn links<C: ConnectionTrait>(conn: &C, scope: Scope) -> Result<Links, RepoError> {
-    const LABEL: i32 = 1;
-    const ASSIGNEE: i32 = 2;
+/// Tags of the rows of [`link_query`].
+const LABEL: i32 = 1;
+const ASSIGNEE: i32 = 2;
+
+/// The label links and the assignee links of `scope` as one `UNION ALL` of
+/// `(card_id, other, kind)` rows, `kind` telling which: one statement whatever the number of
+/// cards (a statement fewer for every card read, decision 0036).
+fn link_query(scope: Scope) -> SelectStatement {
     let (label_cond, assignee_cond) = match scope {
-        Scope::Cards(ids) if ids.is_empty() => return Ok(Links::default()),
         Scope::Cards(ids) => (
             Condition::all().add(card_label::Column::CardId.is_in(ids.clone())),
             Condition::all().add(card_assignee::Column::CardId.is_in(ids)),
@@ -69,25 +70,48 @@ async fn links<C: ConnectionTrait>(conn: &C, scope: Scope) -> Result<Links, Repo
         .from(card_assignee::Entity)
         .cond_where(assignee_cond)
         .to_owned();
-    let both = Query::select()
-        .columns([card_label::Column::CardId, card_label::Column::LabelId])
-        .expr(Expr::val(LABEL))
+    Query::select()
+        .column(card_label::Column::CardId)
+        .expr_as(Expr::col(card_label::Column::LabelId), OTHER)
+        .expr_as(Expr::val(LABEL), KIND)
         .from(card_label::Entity)
         .cond_where(label_cond)
         .union(UnionType::All, assignees)
-        .to_owned();
-    let rows = conn.query_all(conn.get_database_backend().build(&both)).await.repo()?;
+        .to_owned()
+}
+
+/// Column names of [`link_query`]'s rows beyond `card_id`.
+const OTHER: &str = "other";
+const KIND: &str = "kind";
+
+impl Links {
+    fn add(&mut self, card: Uuid, other: Uuid, kind: i32) {
+        match kind {
+            LABEL => self.labels.entry(card).or_default().push(LabelId::from_uuid(other)),
+            _ => self.assignees.entry(card).or_default().push(UserId::from_uuid(other)),
+        }
+    }
+
+    fn sorted(mut self) -> Self {
+        self.labels.values_mut().for_each(|v| v.sort_unstable());
+        self.assignees.values_mut().for_each(|v| v.sort_unstable());
+        self
+    }
+}
+
+/// The links of `scope`.
+async fn links<C: ConnectionTrait>(conn: &C, scope: Scope) -> Result<Links, RepoError> {
+    if matches!(&scope, Scope::Cards(ids) if ids.is_empty()) {
+        return Ok(Links::default());
+    }
+    let query = link_query(scope);
+    let rows = conn.query_all(conn.get_database_backend().build(&query)).await.repo()?;
     let mut links = Links::default();
     for row in rows {
         let (card, other, kind): (Uuid, Uuid, i32) = row.try_get_many_by_index().repo()?;
-        match kind {
-            LABEL => links.labels.entry(card).or_default().push(LabelId::from_uuid(other)),
-            _ => links.assignees.entry(card).or_default().push(UserId::from_uuid(other)),
-        }
+        links.add(card, other, kind);
     }
-    links.labels.values_mut().for_each(|v| v.sort_unstable());
-    links.assignees.values_mut().for_each(|v| v.sort_unstable());
-    Ok(links)
+    Ok(links.sorted())
 }
 
 fn assemble(rows: Vec<card::Model>, mut links: Links) -> Result<Vec<Card>, RepoError> {
@@ -100,10 +124,37 @@ fn assemble(rows: Vec<card::Model>, mut links: Links) -> Result<Vec<Card>, RepoE
         .collect()
 }
 
+/// One card and its links in one statement: the card's row joined to its link rows, one row
+/// per link (or one with no link).
 pub(super) async fn get_card<C: ConnectionTrait>(conn: &C, id: CardId) -> Result<Card, RepoError> {
-    let row = card::Entity::find_by_id(id.as_uuid()).one(conn).await.repo()?.ok_or(RepoError::NotFound)?;
-    let links = links(conn, Scope::Cards(vec![row.id])).await?;
-    assemble(vec![row], links)?.pop().ok_or(RepoError::NotFound)
+    let id = id.as_uuid();
+    let links_of = Alias::new("links");
+    let query = card::Entity::find_by_id(id)
+        .into_query()
+        .join_subquery(
+            JoinType::LeftJoin,
+            link_query(Scope::Cards(vec![id])),
+            links_of.clone(),
+            Expr::col((links_of.clone(), card_label::Column::CardId)).equals((card::Entity, card::Column::Id)),
+        )
+        .column((links_of.clone(), Alias::new(OTHER)))
+        .column((links_of, Alias::new(KIND)))
+        .to_owned();
+    let rows = conn.query_all(conn.get_database_backend().build(&query)).await.repo()?;
+    let mut links = Links::default();
+    let mut card = None;
+    for row in rows {
+        if let (Some(other), Some(kind)) =
+            (row.try_get::<Option<Uuid>>("", OTHER).repo()?, row.try_get::<Option<i32>>("", KIND).repo()?)
+        {
+            links.add(id, other, kind);
+        }
+        if card.is_none() {
+            card = Some(card::Model::from_query_result(&row, "").repo()?);
+        }
+    }
+    let card = card.ok_or(RepoError::NotFound)?;
+    assemble(vec![card], links.sorted())?.pop().ok_or(RepoError::NotFound)
 }
 
 /// The open cards of a board in three queries, in no particular order.

@@ -13,7 +13,6 @@ mod ranks;
 mod store;
 mod view;
 
-pub(crate) use boards::advance_revision;
 pub use store::{SeaBoardStore, SeaBoardTx};
 
 // Shared with the other stores; child modules reach them as `super::…`.

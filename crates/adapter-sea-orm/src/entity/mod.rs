@@ -19,7 +19,6 @@ pub(crate) mod label;
 pub(crate) mod note;
 pub(crate) mod note_tag;
 pub(crate) mod notification;
-pub(crate) mod outbox_event;
 pub(crate) mod reminder;
 pub(crate) mod reminder_occurrence;
 pub(crate) mod session;
