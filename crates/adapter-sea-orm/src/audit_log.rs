@@ -100,7 +100,7 @@ impl AuditLog for SeaAuditLog {
         if let Some(after) = page.after() {
             query = query.filter(audit_event::Column::Id.lt(after));
         }
-        let rows = query.all(self.db.conn()).await.repo()?;
+        let rows = query.all(self.db.reads()).await.repo()?;
         Ok(Page::from_overfetch(rows.into_iter().map(from_row).collect(), page, |e| e.id))
     }
 }

@@ -36,10 +36,16 @@ fn pool_options<DB: SqlxDatabase>(max_connections: u32) -> PoolOptions<DB> {
         })
 }
 
+/// At most this many connections read a SQLite file beside its one writing connection: each
+/// runs its statements on a thread of its own, so more than a few only add thread switches.
+const SQLITE_READERS: u32 = 4;
+
 /// A handle on the database: cheap to clone, shared by every repository.
 #[derive(Debug, Clone)]
 pub struct Db {
     conn: DatabaseConnection,
+    /// SQLite files only: connections that only read ([`Db::reads`]).
+    readers: Option<DatabaseConnection>,
 }
 
 impl Db {
@@ -47,18 +53,26 @@ impl Db {
     /// and a per-statement timeout on PostgreSQL.
     pub async fn connect(url: &str, max_connections: u32, statement_timeout: Duration) -> anyhow::Result<Self> {
         use sea_orm::sqlx::ConnectOptions as _;
+        let mut readers = None;
         let mut conn = if url.starts_with("sqlite:") {
-            // SQLite serialises writers; a single connection avoids SQLITE_BUSY under load
-            // while WAL still lets that connection read fast. Pragmas are connection options so
-            // a reopened connection gets them too.
+            // SQLite serialises writers; a single writing connection avoids SQLITE_BUSY under
+            // load. In WAL mode readers do not wait for it, so reads outside a transaction get
+            // connections of their own, which refuse to write (decision 0037); an in-memory
+            // database is private to its connection and keeps the one. Pragmas are connection
+            // options so a reopened connection gets them too.
             let options = SqliteConnectOptions::from_str(url)
                 .context("the database URL is not a SQLite URL")?
-                .journal_mode(SqliteJournalMode::Wal)
-                .synchronous(SqliteSynchronous::Normal)
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(5))
                 .disable_statement_logging();
-            let pool = pool_options(1).connect_with(options).await.context("cannot connect to the database")?;
+            let writing = options.clone().journal_mode(SqliteJournalMode::Wal).synchronous(SqliteSynchronous::Normal);
+            let pool = pool_options(1).connect_with(writing).await.context("cannot connect to the database")?;
+            if !(url.contains(":memory:") || url.contains("mode=memory")) {
+                // Opened on first use, after the writer has made the file (and WAL) exist.
+                let reading = options.pragma("query_only", "ON");
+                let pool = pool_options(max_connections.clamp(1, SQLITE_READERS)).min_connections(0);
+                readers = Some(SqlxSqliteConnector::from_sqlx_sqlite_pool(pool.connect_lazy_with(reading)));
+            }
             SqlxSqliteConnector::from_sqlx_sqlite_pool(pool)
         } else {
             // A startup parameter, so every pooled connection gets it, not just the first.
@@ -74,36 +88,36 @@ impl Db {
         // Every statement, on the pool and in transactions (SeaORM hands the callback to each
         // transaction): `db_statements_total` at `/metrics`, which the benchmark divides by
         // requests to report statements per board fetch.
-        conn.set_metric_callback(|_| metrics::counter!("db_statements_total").increment(1));
-        Ok(Self { conn })
+        conn.set_metric_callback(count_statement);
+        if let Some(readers) = &mut readers {
+            readers.set_metric_callback(count_statement);
+        }
+        Ok(Self { conn, readers })
     }
 
     /// Wraps an existing connection (tests).
     pub fn from_connection(conn: DatabaseConnection) -> Self {
-        Self { conn }
+        Self { conn, readers: None }
     }
 
-    /// The pool.
+    /// The pool, for writes and transactions.
     pub fn conn(&self) -> &DatabaseConnection {
         &self.conn
     }
 
-    /// The pool's connections: `(open, idle)`, for the pool-usage metrics. `None` for a
-    /// connection that is not a pool (mocks).
-    #[allow(clippy::match_wildcard_for_single_variants)] // the variants vary with sea-orm features
+    /// The pool for reads outside a transaction: on a SQLite file, connections that refuse to
+    /// write and do not wait for the writing one; elsewhere [`Db::conn`]. A read here sees
+    /// every transaction committed before it began.
+    pub fn reads(&self) -> &DatabaseConnection {
+        self.readers.as_ref().unwrap_or(&self.conn)
+    }
+
+    /// The pools' connections: `(open, idle)`, for the pool-usage metrics (SQLite's reading
+    /// connections included). `None` for a connection that is not a pool (mocks).
     pub fn pool_usage(&self) -> Option<(u32, u32)> {
-        let idle = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
-        match &self.conn {
-            DatabaseConnection::SqlxPostgresPoolConnection(_) => {
-                let pool = self.conn.get_postgres_connection_pool();
-                Some((pool.size(), idle(pool.num_idle())))
-            }
-            DatabaseConnection::SqlxSqlitePoolConnection(_) => {
-                let pool = self.conn.get_sqlite_connection_pool();
-                Some((pool.size(), idle(pool.num_idle())))
-            }
-            _ => None,
-        }
+        let (open, idle) = usage(&self.conn)?;
+        let (more_open, more_idle) = self.readers.as_ref().and_then(usage).unwrap_or_default();
+        Some((open + more_open, idle + more_idle))
     }
 
     /// `SELECT 1`, for readiness checks.
@@ -111,5 +125,27 @@ impl Db {
         let backend = self.conn.get_database_backend();
         self.conn.query_one(Statement::from_string(backend, "SELECT 1")).await.context("database ping failed")?;
         Ok(())
+    }
+}
+
+/// Counts a statement sent, for `db_statements_total`.
+fn count_statement(_: &sea_orm::metric::Info<'_>) {
+    metrics::counter!("db_statements_total").increment(1);
+}
+
+/// A pool's `(open, idle)` connections.
+#[allow(clippy::match_wildcard_for_single_variants)] // the variants vary with sea-orm features
+fn usage(conn: &DatabaseConnection) -> Option<(u32, u32)> {
+    let idle = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+    match conn {
+        DatabaseConnection::SqlxPostgresPoolConnection(_) => {
+            let pool = conn.get_postgres_connection_pool();
+            Some((pool.size(), idle(pool.num_idle())))
+        }
+        DatabaseConnection::SqlxSqlitePoolConnection(_) => {
+            let pool = conn.get_sqlite_connection_pool();
+            Some((pool.size(), idle(pool.num_idle())))
+        }
+        _ => None,
     }
 }

@@ -4,7 +4,7 @@ use adapter_sea_orm::SeaIdentityStore;
 use corkboard_tests::{Backend, TestDb, databases};
 use identity::IdentityStore as _;
 use kernel::{RepoError, UserId};
-use sea_orm::{ConnectionTrait as _, Database, Statement};
+use sea_orm::{ConnectionTrait as _, Database, Statement, TransactionTrait as _};
 
 #[tokio::test]
 async fn every_pooled_connection_has_the_statement_timeout_or_the_pragmas() {
@@ -16,8 +16,10 @@ async fn every_pooled_connection_has_the_statement_timeout_or_the_pragmas() {
             Backend::Postgres => ("SHOW statement_timeout", "statement_timeout", "10s"),
             Backend::Sqlite => ("PRAGMA foreign_keys", "foreign_keys", "1"),
         };
+        // SQLite's reading connections too (decision 0037).
         let reads = (0..4).map(|_| conn.query_one(Statement::from_string(backend, sql)));
-        for row in futures::future::join_all(reads).await {
+        let more = (0..4).map(|_| db.db.reads().query_one(Statement::from_string(backend, sql)));
+        for row in futures::future::join_all(reads.chain(more)).await {
             let row = row.unwrap().unwrap();
             let value =
                 row.try_get::<String>("", column).or_else(|_| row.try_get::<i64>("", column).map(|v| v.to_string()));
@@ -55,4 +57,32 @@ async fn connections_cut_by_the_database_cost_one_unavailable_statement_each() {
         assert!(failed <= 4, "the pool keeps handing out cut connections");
     }
     assert!(failed >= 1, "the cut connection was reused without a ping, so one statement found it cut");
+}
+
+/// On a SQLite file, reads outside a transaction have connections of their own (decision
+/// 0037): they do not wait for a write transaction in progress, see only what has been
+/// committed, and refuse to write.
+#[tokio::test]
+async fn sqlite_reads_do_not_wait_for_the_writer_and_cannot_write() {
+    let db = TestDb::new(Backend::Sqlite).await.expect("SQLite is always there");
+    let (writer, reads) = (db.db.conn(), db.db.reads());
+    let sql = |s: &str| Statement::from_string(sea_orm::DatabaseBackend::Sqlite, s.to_owned());
+    let count = || async {
+        let row = reads.query_one(sql("SELECT COUNT(*) AS n FROM scratch")).await.unwrap().unwrap();
+        row.try_get::<i64>("", "n").unwrap()
+    };
+    writer.execute(sql("CREATE TABLE scratch (n INTEGER)")).await.unwrap();
+    writer.execute(sql("INSERT INTO scratch VALUES (1)")).await.unwrap();
+
+    // The writer's one connection is taken by an open write transaction.
+    let txn = writer.begin().await.unwrap();
+    txn.execute(sql("INSERT INTO scratch VALUES (2)")).await.unwrap();
+    let seen = tokio::time::timeout(std::time::Duration::from_secs(2), count()).await;
+    assert_eq!(seen.expect("a read does not wait for the writing connection"), 1, "the uncommitted row is unseen");
+    txn.commit().await.unwrap();
+    assert_eq!(count().await, 2, "a read sees what was committed before it began");
+
+    let refused = reads.execute(sql("INSERT INTO scratch VALUES (3)")).await;
+    assert!(refused.is_err(), "a reading connection refuses to write: {refused:?}");
+    assert_eq!(count().await, 2);
 }

@@ -91,7 +91,7 @@ impl BoardStore for SeaBoardStore {
     }
 
     async fn membership(&self, board: BoardId, user: UserId) -> Result<Option<BoardRole>, RepoError> {
-        boards::membership(self.db.conn(), board, user).await
+        boards::membership(self.db.reads(), board, user).await
     }
 
     async fn get_board_view(&self, board: BoardId) -> Result<BoardView, RepoError> {
@@ -103,14 +103,13 @@ impl BoardStore for SeaBoardStore {
             .map_err(|e| RepoError::Unexpected(anyhow::Error::new(e)))?;
         // One snapshot for the eight reads, so a concurrent move cannot show a card twice. A
         // SQLite transaction is a snapshot already; PostgreSQL needs REPEATABLE READ.
-        let txn = match self.db.conn().get_database_backend() {
-            DatabaseBackend::Postgres => self
-                .db
-                .conn()
+        let reads = self.db.reads();
+        let txn = match reads.get_database_backend() {
+            DatabaseBackend::Postgres => reads
                 .begin_with_config(Some(IsolationLevel::RepeatableRead), Some(AccessMode::ReadOnly))
                 .await
                 .repo()?,
-            _ => self.db.conn().begin().await.repo()?,
+            _ => reads.begin().await.repo()?,
         };
         let view = view::get_board_view(&txn, board).await?;
         txn.commit().await.repo()?;
@@ -123,54 +122,54 @@ impl BoardStore for SeaBoardStore {
         board: BoardId,
         user: UserId,
     ) -> Result<Option<(BoardRole, Revision)>, RepoError> {
-        boards::membership_and_revision(self.db.conn(), board, user).await
+        boards::membership_and_revision(self.db.reads(), board, user).await
     }
 
     async fn list_boards_for_user(&self, user: UserId, page: PageRequest) -> Result<Page<Board>, RepoError> {
-        boards::list_boards_for_user(self.db.conn(), user, page).await
+        boards::list_boards_for_user(self.db.reads(), user, page).await
     }
 
     async fn list_members(&self, board: BoardId, page: PageRequest) -> Result<Page<Member>, RepoError> {
-        boards::list_members(self.db.conn(), board, page).await
+        boards::list_members(self.db.reads(), board, page).await
     }
 
     async fn cards_due_for_user(&self, user: UserId, until: DateTime<Utc>, limit: u32) -> Result<Vec<Card>, RepoError> {
-        cards::due_for_user(self.db.conn(), user, until, limit).await
+        cards::due_for_user(self.db.reads(), user, until, limit).await
     }
 
     async fn list_cards(&self, board: BoardId, filter: CardFilter, page: PageRequest) -> Result<Page<Card>, RepoError> {
-        cards::list_cards(self.db.conn(), board, filter, page).await
+        cards::list_cards(self.db.reads(), board, filter, page).await
     }
 
     async fn get_card(&self, card: CardId) -> Result<Card, RepoError> {
-        cards::get_card(self.db.conn(), card).await
+        cards::get_card(self.db.reads(), card).await
     }
 
     async fn get_column(&self, column: ColumnId) -> Result<Column, RepoError> {
-        columns::get_column(self.db.conn(), column, false).await
+        columns::get_column(self.db.reads(), column, false).await
     }
 
     async fn get_label(&self, label: LabelId) -> Result<Label, RepoError> {
-        labels::get_label(self.db.conn(), label).await
+        labels::get_label(self.db.reads(), label).await
     }
 
     async fn get_comment(&self, comment: CommentId) -> Result<Comment, RepoError> {
-        labels::get_comment(self.db.conn(), comment).await
+        labels::get_comment(self.db.reads(), comment).await
     }
 
     async fn list_labels(&self, board: BoardId, page: PageRequest) -> Result<Page<Label>, RepoError> {
-        labels::list_labels(self.db.conn(), board, page).await
+        labels::list_labels(self.db.reads(), board, page).await
     }
 
     async fn list_comments(&self, card: CardId, page: PageRequest) -> Result<Page<Comment>, RepoError> {
-        labels::list_comments(self.db.conn(), card, page).await
+        labels::list_comments(self.db.reads(), card, page).await
     }
 }
 
 #[async_trait::async_trait]
 impl UserDirectory for SeaBoardStore {
     async fn user_exists(&self, id: UserId) -> Result<bool, RepoError> {
-        let n = user::Entity::find().filter(user::Column::Id.eq(id.as_uuid())).count(self.db.conn()).await.repo()?;
+        let n = user::Entity::find().filter(user::Column::Id.eq(id.as_uuid())).count(self.db.reads()).await.repo()?;
         Ok(n > 0)
     }
 }

@@ -54,7 +54,7 @@ impl SessionStore for SeaSessionStore {
     }
 
     async fn get(&self, key: &SessionKey) -> Result<Option<Session>, RepoError> {
-        Ok(session::Entity::find_by_id(key.as_str()).one(self.db.conn()).await.repo()?.map(session_from_row))
+        Ok(session::Entity::find_by_id(key.as_str()).one(self.db.reads()).await.repo()?.map(session_from_row))
     }
 
     async fn touch(&self, key: &SessionKey, s: &Session) -> Result<(), RepoError> {
@@ -77,7 +77,7 @@ impl SessionStore for SeaSessionStore {
         let rows = session::Entity::find()
             .filter(session::Column::UserId.eq(user.as_uuid()))
             .order_by_desc(session::Column::Id)
-            .all(self.db.conn())
+            .all(self.db.reads())
             .await
             .repo()?;
         Ok(rows.into_iter().map(session_from_row).collect())

@@ -36,27 +36,27 @@ impl IdentityStore for SeaIdentityStore {
     }
 
     async fn get_user(&self, id: UserId) -> Result<User, RepoError> {
-        queries::get_user(self.db.conn(), id).await
+        queries::get_user(self.db.reads(), id).await
     }
 
     async fn find_user_by_email(&self, email: &Email) -> Result<Option<User>, RepoError> {
-        queries::find_user_by_email(self.db.conn(), email.as_str()).await
+        queries::find_user_by_email(self.db.reads(), email.as_str()).await
     }
 
     async fn find_user_by_identity(&self, issuer: &str, subject: &str) -> Result<Option<User>, RepoError> {
-        queries::find_user_by_identity(self.db.conn(), issuer, subject).await
+        queries::find_user_by_identity(self.db.reads(), issuer, subject).await
     }
 
     async fn list_users(&self, page: PageRequest) -> Result<Page<User>, RepoError> {
-        queries::list_users(self.db.conn(), page).await
+        queries::list_users(self.db.reads(), page).await
     }
 
     async fn find_token_by_hash(&self, secret_hash: &str) -> Result<Option<(AccessToken, User)>, RepoError> {
-        queries::find_token_by_hash(self.db.conn(), secret_hash).await
+        queries::find_token_by_hash(self.db.reads(), secret_hash).await
     }
 
     async fn list_tokens(&self, user: UserId, page: PageRequest) -> Result<Page<AccessToken>, RepoError> {
-        queries::list_tokens(self.db.conn(), user, page).await
+        queries::list_tokens(self.db.reads(), user, page).await
     }
 
     async fn touch_token(&self, id: TokenId, at: DateTime<Utc>) -> Result<(), RepoError> {

@@ -36,7 +36,7 @@ impl NoteStore for SeaNoteStore {
     }
 
     async fn get(&self, id: NoteId) -> Result<Note, RepoError> {
-        queries::get(self.db.conn(), id).await
+        queries::get(self.db.reads(), id).await
     }
 
     async fn list(
@@ -46,7 +46,7 @@ impl NoteStore for SeaNoteStore {
         after: Option<NoteId>,
         limit: u32,
     ) -> Result<Vec<Note>, RepoError> {
-        search::list(self.db.conn(), viewer, &filter, after, limit).await
+        search::list(self.db.reads(), viewer, &filter, after, limit).await
     }
 
     async fn search(
@@ -57,18 +57,18 @@ impl NoteStore for SeaNoteStore {
         offset: u32,
         limit: u32,
     ) -> Result<Vec<Note>, RepoError> {
-        search::search(self.db.conn(), viewer, &filter, &terms, offset, limit).await
+        search::search(self.db.reads(), viewer, &filter, &terms, offset, limit).await
     }
 }
 
 #[async_trait::async_trait]
 impl BoardAccess for SeaNoteStore {
     async fn role_of(&self, board: BoardId, user: UserId) -> Result<Option<NoteRole>, RepoError> {
-        queries::role_of(self.db.conn(), board, user).await
+        queries::role_of(self.db.reads(), board, user).await
     }
 
     async fn card_board(&self, card: CardId) -> Result<Option<BoardId>, RepoError> {
-        queries::card_board(self.db.conn(), card).await
+        queries::card_board(self.db.reads(), card).await
     }
 }
 

@@ -42,7 +42,7 @@ impl ReminderStore for SeaReminderStore {
     }
 
     async fn get(&self, id: ReminderId) -> Result<Reminder, RepoError> {
-        queries::get(self.db.conn(), id, false).await
+        queries::get(self.db.reads(), id, false).await
     }
 
     async fn list_by_owner(
@@ -51,14 +51,14 @@ impl ReminderStore for SeaReminderStore {
         filter: ReminderFilter,
         page: PageRequest,
     ) -> Result<Page<Reminder>, RepoError> {
-        queries::list_by_owner(self.db.conn(), owner, filter, page).await
+        queries::list_by_owner(self.db.reads(), owner, filter, page).await
     }
 }
 
 #[async_trait::async_trait]
 impl TargetAccess for SeaReminderStore {
     async fn can_see(&self, user: UserId, target: Target) -> Result<bool, RepoError> {
-        queries::can_see(self.db.conn(), user, target).await
+        queries::can_see(self.db.reads(), user, target).await
     }
 }
 
@@ -132,11 +132,11 @@ impl NotificationStore for SeaReminderStore {
         unread: Option<bool>,
         page: PageRequest,
     ) -> Result<Page<Notification>, RepoError> {
-        firing::notifications(self.db.conn(), owner, unread, page).await
+        firing::notifications(self.db.reads(), owner, unread, page).await
     }
 
     async fn unread_count(&self, owner: UserId) -> Result<u64, RepoError> {
-        firing::unread_count(self.db.conn(), owner).await
+        firing::unread_count(self.db.reads(), owner).await
     }
 
     async fn begin_notifications(&self) -> Result<Box<dyn NotificationTx>, RepoError> {
