@@ -49,8 +49,9 @@ pub struct Db {
 }
 
 impl Db {
-    /// Connects to `url` (`postgres://…` or `sqlite://…`) with a pool of at most `max_connections`
-    /// and a per-statement timeout on PostgreSQL.
+    /// Connects to `url` (`postgres://…` or `sqlite://…`): on PostgreSQL a pool of at most
+    /// `max_connections` with a per-statement timeout; on a SQLite file one writing connection
+    /// and at most `max_connections` (and four) reading ones.
     pub async fn connect(url: &str, max_connections: u32, statement_timeout: Duration) -> anyhow::Result<Self> {
         use sea_orm::sqlx::ConnectOptions as _;
         let mut readers = None;
