@@ -167,7 +167,8 @@ pub struct HttpConfig {
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct DatabaseConfig {
-    /// Pool size (PostgreSQL; SQLite uses one writer connection).
+    /// Pool size on PostgreSQL; on SQLite, the most reading connections (at most 4) beside the
+    /// one writing connection.
     pub max_connections: u32,
     /// Per-statement timeout on PostgreSQL, in milliseconds.
     pub statement_timeout_ms: u64,
@@ -208,7 +209,12 @@ impl Default for Config {
                 trust_forwarded_for: false,
                 board_view_cache_mib: 32,
             },
-            database: DatabaseConfig { max_connections: 16, statement_timeout_ms: 10_000 },
+            database: DatabaseConfig {
+                // Four per CPU, 4 to 32 (decision 0038); 16 if the CPUs are unknown.
+                max_connections: std::thread::available_parallelism()
+                    .map_or(16, |n| u32::try_from(n.get().saturating_mul(4)).unwrap_or(32).clamp(4, 32)),
+                statement_timeout_ms: 10_000,
+            },
             auth: AuthConfig {
                 password_login: true,
                 session_idle_minutes: 12 * 60,

@@ -36,6 +36,8 @@ pub(crate) struct Results {
     pub(crate) cpu: String,
     pub(crate) duration: u64,
     pub(crate) server_env: Vec<String>,
+    /// The server's PostgreSQL pool size, and the database ceiling's.
+    pub(crate) pool: u32,
     pub(crate) sizes: Sizes,
     pub(crate) seed_seconds: f64,
     pub(crate) board_bytes: usize,
@@ -106,8 +108,12 @@ pub(crate) fn render(r: &Results) -> String {
         r.duration
     );
     let storage = match r.backend {
-        Backend::Postgres => "PostgreSQL (pool of 16) + Redis sessions",
-        Backend::Sqlite => "SQLite (embedded default, one connection, WAL), sessions in SQLite",
+        Backend::Postgres => format!("PostgreSQL (pool of {}) + Redis sessions", r.pool),
+        Backend::Sqlite => {
+            "SQLite (embedded default, WAL, one writing and up to four reading connections), sessions in \
+                            SQLite"
+                .to_owned()
+        }
     };
     let _ = writeln!(o, "| storage | {storage} |");
     if !r.server_env.is_empty() {

@@ -19,8 +19,19 @@ const SIZES: Sizes =
     Sizes { users: 100, small_board_cards: 500, large_board_cards: 10_000, notes: 5_000, reminders: 10_000 };
 /// The admin the bench signs in as.
 const ADMIN: &str = "bench-admin@bench.example";
-/// PostgreSQL pool size of the server (its default), used for the database ceiling too.
-const SERVER_POOL: u32 = 16;
+/// The server's PostgreSQL pool size: its default (four per CPU, 4 to 32: crates/app/src/config.rs),
+/// or the `CORKBOARD_DATABASE__MAX_CONNECTIONS` given with `--server-env`. The database ceiling
+/// uses a pool of the same size.
+fn server_pool(server_env: &[String]) -> u32 {
+    server_env
+        .iter()
+        .find_map(|s| s.strip_prefix("CORKBOARD_DATABASE__MAX_CONNECTIONS="))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| {
+            std::thread::available_parallelism()
+                .map_or(16, |n| u32::try_from(n.get().saturating_mul(4)).unwrap_or(32).clamp(4, 32))
+        })
+}
 /// Read load during the sign-in storm, and the storm itself.
 const STORM_READERS: u32 = 8;
 const STORM_SIGN_INS: u32 = 32;
@@ -110,7 +121,7 @@ pub(crate) async fn run(args: RunArgs) -> anyhow::Result<()> {
     let board_gzip = series("GET board (500 cards), gzip", &app.base_url, &gzip)?;
     ceiling.stop();
 
-    let pool = db_ceiling::Pool::connect(&db_url, SERVER_POOL).await?;
+    let pool = db_ceiling::Pool::connect(&db_url, server_pool(&args.server_env)).await?;
     let (token_hash, user) = pool.token_ids(api.token_id.parse()?).await?;
     let ids = Ids { board: seeded.small_board.parse()?, user, token_hash };
     let ceiling_statements =
@@ -199,6 +210,7 @@ pub(crate) async fn run(args: RunArgs) -> anyhow::Result<()> {
         cpu: cpu_model(),
         duration: d,
         server_env: args.server_env.clone(),
+        pool: server_pool(&args.server_env),
         sizes: SIZES,
         seed_seconds: seeded.seconds,
         board_bytes: board_bytes.len(),
