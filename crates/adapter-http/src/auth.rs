@@ -5,7 +5,7 @@
 use std::net::SocketAddr;
 
 use axum::extract::{ConnectInfo, FromRequestParts};
-use axum::http::{HeaderMap, Method, header, request::Parts};
+use axum::http::{HeaderMap, HeaderName, Method, header, request::Parts};
 use axum_extra::extract::CookieJar;
 use identity::{Authenticated, Credential, Scope};
 use kernel::{Caller, RequestMeta};
@@ -155,7 +155,8 @@ pub(crate) fn request_meta(parts: &Parts, state: &AppState) -> RequestMeta {
 
 /// The trace id of a W3C `traceparent` header (`00-<trace>-<span>-<flags>`).
 pub(crate) fn trace_id(headers: &HeaderMap) -> Option<String> {
-    let value = headers.get("traceparent")?.to_str().ok()?;
+    const TRACEPARENT: HeaderName = HeaderName::from_static("traceparent");
+    let value = headers.get(TRACEPARENT)?.to_str().ok()?;
     let mut fields = value.split('-');
     let (_version, trace) = (fields.next()?, fields.next()?);
     let valid = trace.len() == 32 && trace.bytes().all(|b| b.is_ascii_hexdigit()) && trace.bytes().any(|b| b != b'0');

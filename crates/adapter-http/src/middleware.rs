@@ -7,6 +7,7 @@ use std::convert::Infallible;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use axum::body::{Body, Bytes, HttpBody};
@@ -18,7 +19,7 @@ use tower::{Layer, Service};
 use tracing::Span;
 
 use crate::error::{ProblemParts, default_parts, render};
-use crate::metrics::Measured;
+use crate::metrics::{Measured, RequestMetrics};
 
 /// The request id of the current request, in the request's extensions: a header value
 /// already, so echoing and logging it copies nothing.
@@ -45,11 +46,12 @@ pub(crate) const REQUEST_ID: &str = "x-request-id";
 #[derive(Debug, Clone)]
 pub(crate) struct EdgeLayer {
     hsts: Option<HeaderValue>,
+    metrics: Arc<RequestMetrics>,
 }
 
 impl EdgeLayer {
     pub(crate) fn new(hsts: Option<HeaderValue>) -> Self {
-        Self { hsts }
+        Self { hsts, metrics: Arc::default() }
     }
 }
 
@@ -57,7 +59,7 @@ impl<S> Layer<S> for EdgeLayer {
     type Service = Edge<S>;
 
     fn layer(&self, inner: S) -> Edge<S> {
-        Edge { inner, hsts: self.hsts.clone() }
+        Edge { inner, hsts: self.hsts.clone(), metrics: Arc::clone(&self.metrics) }
     }
 }
 
@@ -80,6 +82,7 @@ impl<S> Layer<S> for EdgeLayer {
 pub(crate) struct Edge<S> {
     inner: S,
     hsts: Option<HeaderValue>,
+    metrics: Arc<RequestMetrics>,
 }
 
 impl<S, B> Service<Request> for Edge<S>
@@ -97,7 +100,7 @@ where
     }
 
     fn call(&mut self, mut req: Request) -> Self::Future {
-        let measured = Measured::start(&req);
+        let measured = Measured::start(&req, &self.metrics);
         let id = match req.headers().get(REQUEST_ID).filter(|v| is_valid_request_id(v.as_bytes())) {
             Some(given) => given.clone(),
             None => new_request_id(),
@@ -174,11 +177,12 @@ fn is_probe(route: &str) -> bool {
 fn request_span(req: &Request, request_id: &HeaderValue) -> Span {
     let route = req.extensions().get::<MatchedPath>().map_or("unmatched", MatchedPath::as_str);
     let request_id = request_id.to_str().unwrap_or_default();
-    let trace_id = crate::auth::trace_id(req.headers());
+    // Field values are only worked out for a span that is enabled.
+    let trace_id = || crate::auth::trace_id(req.headers());
     if is_probe(route) {
-        tracing::debug_span!("http", method = %req.method(), route, request_id, trace_id)
+        tracing::debug_span!("http", method = %req.method(), route, request_id, trace_id = trace_id())
     } else {
-        tracing::info_span!("http", method = %req.method(), route, request_id, trace_id)
+        tracing::info_span!("http", method = %req.method(), route, request_id, trace_id = trace_id())
     }
 }
 
@@ -212,6 +216,8 @@ fn security_headers(headers: &mut axum::http::HeaderMap, hsts: Option<HeaderValu
         (HeaderName::from_static("cross-origin-opener-policy"), "same-origin"),
         (header::CACHE_CONTROL, "no-store"),
     ];
+    // Room for them and the request id at once, rather than growing the map on the way.
+    headers.reserve(DEFAULTS.len() + 2);
     for (name, value) in DEFAULTS {
         headers.entry(name).or_insert(HeaderValue::from_static(value));
     }
