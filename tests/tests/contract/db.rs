@@ -28,6 +28,18 @@ async fn every_pooled_connection_has_the_statement_timeout_or_the_pragmas() {
     }
 }
 
+/// A SQLite file's writing connection keeps a quarter of SQLite's default page cache; its reading
+/// connections keep the default (decision 0039).
+#[tokio::test]
+async fn the_sqlite_writer_keeps_a_small_page_cache_and_the_readers_the_default() {
+    let Some(db) = TestDb::new(Backend::Sqlite).await else { return };
+    let pragma = Statement::from_string(sea_orm::DbBackend::Sqlite, "PRAGMA cache_size");
+    for (conn, expected) in [(db.db.conn(), -512), (db.db.reads(), -2000)] {
+        let row = conn.query_one(pragma.clone()).await.unwrap().unwrap();
+        assert_eq!(row.try_get::<i64>("", "cache_size").unwrap(), expected);
+    }
+}
+
 /// A pooled connection used a moment ago is handed out without a ping (decision 0036). When the
 /// database cuts it anyway (a restart), the statement that finds it broken is a 503, never a
 /// 500, and the pool replaces it: the next statements work.
