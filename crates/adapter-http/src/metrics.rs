@@ -67,7 +67,7 @@ struct MethodHandles {
 }
 
 /// The `method` and `route` labels.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 struct Labels {
     method: SharedString,
     route: SharedString,
@@ -101,7 +101,7 @@ impl RequestMetrics {
 }
 
 /// One request being measured for [`HTTP_REQUESTS_TOTAL`] and
-/// [`HTTP_REQUEST_DURATION_SECONDS`]. `route` is the matched path template
+/// [`HTTP_REQUEST_DURATION_SECONDS`]. Its `route` label is the matched path template
 /// (`/api/v1/boards/{board_id}`), or `unmatched`, so label values stay bounded.
 pub(crate) struct Measured {
     started: Instant,

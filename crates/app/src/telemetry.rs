@@ -12,7 +12,7 @@ use crate::config::{Config, LogFormat};
 /// Lines waiting for the writer thread before logging waits: about two seconds of the access
 /// log at the benchmark's busiest route. Every slot is written when the queue is made, so its
 /// size is resident from start: tracing-appender's default (128,000 lines) was 3.9 MiB, a
-/// seventh of an idle server (decision 0039).
+/// sixth of a fresh server (decision 0039).
 const LOG_QUEUE_LINES: usize = 16_384;
 
 /// Installs the global subscriber: pretty or JSON lines, filtered by `config.log`. JSON lines
