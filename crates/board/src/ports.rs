@@ -265,11 +265,12 @@ pub trait BoardTx: Send + Sync {
     /// `RepoError::NotFound` when the membership is gone.
     async fn update_member(&self, member: &Member) -> Result<(), RepoError>;
 
-    /// Ends a membership; the user's assignments on the board's cards go with it.
+    /// Ends a membership; the user's assignments on the board's cards go with it, and each card
+    /// that loses one is changed at `at` (its version moves on, so its `ETag` does too).
     ///
     /// # Errors
     /// `RepoError::NotFound` when the membership is gone.
-    async fn delete_member(&self, board: BoardId, user: UserId) -> Result<(), RepoError>;
+    async fn delete_member(&self, board: BoardId, user: UserId, at: DateTime<Utc>) -> Result<(), RepoError>;
 
     /// Stores a new column.
     ///
@@ -331,11 +332,18 @@ pub trait BoardTx: Send + Sync {
     /// `RepoError::Conflict` when the stored version is not `expected`.
     async fn update_label(&self, label: &Label, expected: Version) -> Result<(), RepoError>;
 
-    /// Deletes a label; cards lose it.
+    /// Deletes a label of `board`; the cards carrying it lose it, and each is changed at `at` (its
+    /// version moves on, so its `ETag` does too).
     ///
     /// # Errors
     /// `RepoError::Conflict` when the stored version is not `expected`.
-    async fn delete_label(&self, label: LabelId, expected: Version) -> Result<(), RepoError>;
+    async fn delete_label(
+        &self,
+        board: BoardId,
+        label: LabelId,
+        expected: Version,
+        at: DateTime<Utc>,
+    ) -> Result<(), RepoError>;
 
     /// Stores a new comment.
     ///

@@ -34,6 +34,10 @@ async fn labels_are_created_recoloured_put_on_cards_and_deleted() {
         ann.get(&path).await.expect_problem(404, "NOT_FOUND");
         let card = ann.get(&format!("/api/v1/cards/{card_id}")).await.expect(200);
         assert_eq!(card.body["labels"], json!([idea]), "a deleted label leaves its cards");
+        assert_eq!(card.header("etag"), Some("\"2\""), "a card that lost a label is a changed card");
+        if_match(&ann, Method::DELETE, &format!("/api/v1/cards/{card_id}"), None, "\"1\"")
+            .await
+            .expect_problem(412, "VERSION_MISMATCH");
         let view = ann.get(&format!("/api/v1/boards/{id}")).await.expect(200);
         assert_eq!(view.body["labels"].as_array().map(Vec::len), Some(1));
     }

@@ -331,14 +331,30 @@ async fn labels_and_memberships_take_their_links_with_them() {
     for db in databases().await {
         let s = seed(&db).await;
         let store = SeaBoardStore::new(db.db.clone());
+        let (unlabelled_at, unassigned_at) = (now() + Duration::minutes(1), now() + Duration::minutes(2));
         let tx = store.begin().await.unwrap();
-        tx.delete_label(s.labels[0].id, Version::FIRST).await.unwrap();
-        tx.delete_member(s.board.id, s.editor).await.unwrap();
+        tx.delete_label(s.board.id, s.labels[0].id, Version::FIRST, unlabelled_at).await.unwrap();
+        tx.delete_member(s.board.id, s.editor, unassigned_at).await.unwrap();
         tx.commit().await.unwrap();
         let card = store.get_card(s.cards[0].id).await.unwrap();
         assert_eq!(card.labels, [s.labels[1].id], "{:?}", db.backend);
         assert_eq!(card.assignees, [s.owner], "{:?}", db.backend);
         assert_eq!(store.membership(s.board.id, s.editor).await.unwrap(), None);
+
+        // A card that lost a link is a changed card: its version (its ETag) moves on once per
+        // change, the others' stay.
+        assert_eq!((card.version, card.updated_at), (Version::new(3), unassigned_at), "{:?}", db.backend);
+        let only_unlabelled = store.get_card(s.cards[2].id).await.unwrap();
+        assert_eq!(only_unlabelled.labels, [], "{:?}", db.backend);
+        assert_eq!(
+            (only_unlabelled.version, only_unlabelled.updated_at),
+            (Version::new(2), unlabelled_at),
+            "{:?}",
+            db.backend
+        );
+        for untouched in [&s.cards[1], &s.cards[3], &s.cards[4]] {
+            assert_eq!(&store.get_card(untouched.id).await.unwrap(), untouched, "{:?}", db.backend);
+        }
     }
 }
 

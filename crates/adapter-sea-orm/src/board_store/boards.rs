@@ -1,6 +1,7 @@
 //! Boards and their memberships.
 
 use board::{Board, BoardRole, Member, Revision};
+use chrono::{DateTime, Utc};
 use kernel::{BoardId, Page, PageRequest, RepoError, UserId, Version};
 use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{
@@ -8,6 +9,7 @@ use sea_orm::{
     JoinType, QueryFilter, QueryOrder, QuerySelect,
 };
 
+use super::cards::{assigned_to, touch_cards};
 use super::convert::{board_from_row, board_to_row, member_from_row, member_to_row, role_from_text};
 use super::{for_update, versioned};
 use crate::entity::{board as boards, board_member, board_revision, card_assignee};
@@ -217,7 +219,13 @@ pub(super) async fn update_member<C: ConnectionTrait>(conn: &C, m: &Member) -> R
     if result.rows_affected == 0 { Err(RepoError::NotFound) } else { Ok(()) }
 }
 
-pub(super) async fn delete_member<C: ConnectionTrait>(conn: &C, board: BoardId, user: UserId) -> Result<(), RepoError> {
+pub(super) async fn delete_member<C: ConnectionTrait>(
+    conn: &C,
+    board: BoardId,
+    user: UserId,
+    at: DateTime<Utc>,
+) -> Result<(), RepoError> {
+    touch_cards(conn, assigned_to(board, user), at).await?;
     // The foreign key cascades too; deleting explicitly keeps this true on a SQLite connection
     // opened without `PRAGMA foreign_keys`.
     card_assignee::Entity::delete_many()

@@ -217,22 +217,10 @@ pub(super) async fn list_cards<C: ConnectionTrait>(
         query = query.filter(card::Column::ColumnId.eq(column.as_uuid()));
     }
     if let Some(user) = filter.assignee {
-        let assigned = Query::select()
-            .column(card_assignee::Column::CardId)
-            .from(card_assignee::Entity)
-            .and_where(card_assignee::Column::BoardId.eq(board.as_uuid()))
-            .and_where(card_assignee::Column::UserId.eq(user.as_uuid()))
-            .to_owned();
-        query = query.filter(card::Column::Id.in_subquery(assigned));
+        query = query.filter(card::Column::Id.in_subquery(assigned_to(board, user)));
     }
     if let Some(label) = filter.label {
-        let labelled = Query::select()
-            .column(card_label::Column::CardId)
-            .from(card_label::Entity)
-            .and_where(card_label::Column::BoardId.eq(board.as_uuid()))
-            .and_where(card_label::Column::LabelId.eq(label.as_uuid()))
-            .to_owned();
-        query = query.filter(card::Column::Id.in_subquery(labelled));
+        query = query.filter(card::Column::Id.in_subquery(labelled(board, label)));
     }
     if let Some(due_before) = filter.due_before {
         query = query.filter(card::Column::DueAt.lt(due_before));
@@ -246,6 +234,43 @@ pub(super) async fn list_cards<C: ConnectionTrait>(
     let rows = query.all(conn).await.repo()?;
     let links = links(conn, Scope::Cards(rows.iter().map(|r| r.id).collect())).await?;
     Ok(Page::from_overfetch(assemble(rows, links)?, page, |c| c.id.as_uuid()))
+}
+
+/// The ids of `board`'s cards assigned to `user`.
+pub(super) fn assigned_to(board: BoardId, user: UserId) -> SelectStatement {
+    Query::select()
+        .column(card_assignee::Column::CardId)
+        .from(card_assignee::Entity)
+        .and_where(card_assignee::Column::BoardId.eq(board.as_uuid()))
+        .and_where(card_assignee::Column::UserId.eq(user.as_uuid()))
+        .to_owned()
+}
+
+/// The ids of `board`'s cards carrying `label`.
+pub(super) fn labelled(board: BoardId, label: LabelId) -> SelectStatement {
+    Query::select()
+        .column(card_label::Column::CardId)
+        .from(card_label::Entity)
+        .and_where(card_label::Column::BoardId.eq(board.as_uuid()))
+        .and_where(card_label::Column::LabelId.eq(label.as_uuid()))
+        .to_owned()
+}
+
+/// Changes the cards `ids` selects at `at` (their versions move on) for a change that reaches
+/// them through a link: a label deleted, an assignee who left. Run it before the links go.
+pub(super) async fn touch_cards<C: ConnectionTrait>(
+    conn: &C,
+    ids: SelectStatement,
+    at: DateTime<Utc>,
+) -> Result<(), RepoError> {
+    card::Entity::update_many()
+        .col_expr(card::Column::Version, Expr::col(card::Column::Version).add(1))
+        .col_expr(card::Column::UpdatedAt, Expr::value(at))
+        .filter(card::Column::Id.in_subquery(ids))
+        .exec(conn)
+        .await
+        .repo()?;
+    Ok(())
 }
 
 pub(super) async fn count_cards<C: ConnectionTrait>(

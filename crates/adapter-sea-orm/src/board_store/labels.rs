@@ -1,6 +1,7 @@
 //! Labels and comments.
 
 use board::{Comment, Label};
+use chrono::{DateTime, Utc};
 use kernel::{BoardId, CardId, CommentId, LabelId, Page, PageRequest, RepoError, Version};
 use sea_orm::{
     ActiveModelTrait as _, ActiveValue::NotSet, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel as _,
@@ -8,9 +9,10 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+use super::cards::{labelled, touch_cards};
 use super::convert::{comment_from_row, comment_to_row, label_from_row, label_to_row};
 use super::versioned;
-use crate::entity::{card_comment, label};
+use crate::entity::{card_comment, card_label, label};
 use crate::error::RepoResult;
 
 pub(super) async fn get_label<C: ConnectionTrait>(conn: &C, id: LabelId) -> Result<Label, RepoError> {
@@ -85,9 +87,20 @@ pub(super) async fn update_label<C: ConnectionTrait>(conn: &C, l: &Label, expect
 
 pub(super) async fn delete_label<C: ConnectionTrait>(
     conn: &C,
+    board: BoardId,
     id: LabelId,
     expected: Version,
+    at: DateTime<Utc>,
 ) -> Result<(), RepoError> {
+    touch_cards(conn, labelled(board, id), at).await?;
+    // The foreign key cascades too; deleting explicitly uses the (board, label) index and keeps
+    // this true on a SQLite connection opened without `PRAGMA foreign_keys`.
+    card_label::Entity::delete_many()
+        .filter(card_label::Column::BoardId.eq(board.as_uuid()))
+        .filter(card_label::Column::LabelId.eq(id.as_uuid()))
+        .exec(conn)
+        .await
+        .repo()?;
     let result = label::Entity::delete_many()
         .filter(label::Column::Id.eq(id.as_uuid()))
         .filter(label::Column::Version.eq(expected.get()))

@@ -265,8 +265,8 @@ impl BoardTx for SeaBoardTx {
         boards::update_member(&self.txn, member).await
     }
 
-    async fn delete_member(&self, board: BoardId, user: UserId) -> Result<(), RepoError> {
-        boards::delete_member(&self.txn, board, user).await
+    async fn delete_member(&self, board: BoardId, user: UserId, at: DateTime<Utc>) -> Result<(), RepoError> {
+        boards::delete_member(&self.txn, board, user, at).await
     }
 
     async fn insert_column(&self, column: &Column) -> Result<(), RepoError> {
@@ -309,8 +309,14 @@ impl BoardTx for SeaBoardTx {
         labels::update_label(&self.txn, label, expected).await
     }
 
-    async fn delete_label(&self, label: LabelId, expected: Version) -> Result<(), RepoError> {
-        labels::delete_label(&self.txn, label, expected).await
+    async fn delete_label(
+        &self,
+        board: BoardId,
+        label: LabelId,
+        expected: Version,
+        at: DateTime<Utc>,
+    ) -> Result<(), RepoError> {
+        labels::delete_label(&self.txn, board, label, expected, at).await
     }
 
     async fn insert_comment(&self, comment: &Comment) -> Result<(), RepoError> {

@@ -97,7 +97,9 @@ impl BoardService {
         let current = tx.get_label(label_id).await?;
         role_in(&*tx, caller, current.board_id, BoardRole::Editor).await?;
         check_version(current.version, expected)?;
-        tx.delete_label(label_id, current.version).await.map_err(BoardError::stale_write(expected.is_some()))?;
+        tx.delete_label(current.board_id, label_id, current.version, self.now())
+            .await
+            .map_err(BoardError::stale_write(expected.is_some()))?;
         let changes = Changes::new().diff("name", current.name.as_str(), Value::Null);
         self.finish(tx, caller, "label.deleted", Subject::label(&current), changes).await
     }
@@ -158,7 +160,7 @@ mod tests {
     async fn editors_delete_labels() {
         let mut tx = tx();
         tx.expect_get_label().returning(|_| Ok(label()));
-        tx.expect_delete_label().times(1).returning(|_, _| Ok(()));
+        tx.expect_delete_label().times(1).returning(|_, _, _, _| Ok(()));
         expect_event(&mut tx, "label.deleted");
         service_with(tx).delete_label(&caller(EDITOR), LABEL, None).await.unwrap();
     }

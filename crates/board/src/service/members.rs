@@ -87,7 +87,7 @@ impl BoardService {
         if current.role == BoardRole::Owner {
             changes = self.hand_over(&*tx, &board, user_id, changes).await?;
         }
-        tx.delete_member(board_id, user_id).await?;
+        tx.delete_member(board_id, user_id, self.now()).await?;
         self.finish(tx, caller, "member.removed", Subject::member(board_id, user_id), changes).await
     }
 
@@ -246,7 +246,7 @@ mod tests {
         let mut leaving = tx();
         leaving.expect_lock_board().returning(|_| Ok(board()));
         leaving.expect_get_member().returning(|_, _| Ok(member(VIEWER, BoardRole::Viewer)));
-        leaving.expect_delete_member().times(1).returning(|_, _| Ok(()));
+        leaving.expect_delete_member().times(1).returning(|_, _, _| Ok(()));
         expect_event(&mut leaving, "member.removed");
         service_with(leaving).remove_member(&caller(VIEWER), BOARD, VIEWER).await.unwrap();
 
