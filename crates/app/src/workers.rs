@@ -8,7 +8,8 @@
 //! half-done unit of work. Several instances may run the worker at once: ticks claim disjoint
 //! batches on PostgreSQL and occurrence records make each firing happen once in effect.
 //!
-//! Metrics: `reminders_fired_total` (counter), `reminder_ticks_total{outcome="ok|error"}`
+//! Metrics: `reminders_fired_total` (counter), `reminders_parked_total` (counter: due reminders
+//! whose stored row could not be read, taken out of the queue), `reminder_ticks_total{outcome="ok|error"}`
 //! (counter), `reminder_tick_duration_seconds` (histogram) and `reminder_lateness_seconds`
 //! (histogram: each firing's fire time minus due time).
 
@@ -45,10 +46,12 @@ pub(crate) fn spawn_scheduler(
                         metrics::histogram!("reminder_lateness_seconds").record(seconds);
                     }
                     metrics::counter!("reminders_fired_total").increment(u64::try_from(fired).unwrap_or(u64::MAX));
+                    metrics::counter!("reminders_parked_total")
+                        .increment(u64::try_from(report.parked).unwrap_or(u64::MAX));
                     if fired > 0 {
                         tracing::debug!(fired, "reminders fired");
                     }
-                    u64::try_from(fired).is_ok_and(|f| f >= scheduler.batch_size())
+                    report.filled(scheduler.batch_size())
                 }
                 Err(error) => {
                     tracing::warn!(%error, "reminder tick failed; retrying at the next interval");

@@ -9,7 +9,7 @@ use kernel::{Actor, Changes, Clock, DomainEvent, IdGen, NotificationId, RequestM
 
 use crate::error::ReminderError;
 use crate::model::Notification;
-use crate::ports::FiringStore;
+use crate::ports::{Claim, FiringStore};
 use crate::scheduler::due_occurrence;
 
 /// Fires due reminders. The worker loop (in `app`) calls [`Scheduler::tick`] periodically;
@@ -19,7 +19,8 @@ use crate::scheduler::due_occurrence;
 /// occurrence due by now (missed ones after downtime come out one by one, each late), each time
 /// recording the occurrence under its unique `(reminder_id, due_at)` key and, only when that
 /// record is new, a notification and a `reminder.fired` event; then store the reminder moved on
-/// to its next occurrence in its own time zone; commit. An occurrence that was recorded before
+/// to its next occurrence in its own time zone; commit. A due row the store cannot read is parked
+/// (taken out of the queue) and logged, so that it cannot block the others. An occurrence that was recorded before
 /// (another instance, or an earlier attempt that did commit) notifies nobody again, so a firing
 /// happens once in effect. A failed tick rolls back and changes nothing.
 pub struct Scheduler {
@@ -34,12 +35,19 @@ pub struct Scheduler {
 pub struct TickReport {
     /// For each occurrence fired, how long after its due time it fired.
     pub lateness: Vec<chrono::Duration>,
+    /// How many due reminders could not be read and were parked (taken out of the queue).
+    pub parked: usize,
 }
 
 impl TickReport {
     /// How many occurrences fired.
     pub fn fired(&self) -> usize {
         self.lateness.len()
+    }
+
+    /// Whether the tick used its whole batch, so that more may be due at once.
+    pub fn filled(&self, batch_size: u64) -> bool {
+        u64::try_from(self.fired() + self.parked).is_ok_and(|n| n >= batch_size)
     }
 }
 
@@ -72,13 +80,19 @@ impl Scheduler {
     pub async fn tick_report(&self) -> Result<TickReport, ReminderError> {
         let now = self.clock.now();
         let tx = self.store.begin_firing().await?;
-        let claimed = tx.claim_due(now, self.batch_size).await?;
-        if claimed.is_empty() {
+        let Claim { due, unreadable } = tx.claim_due(now, self.batch_size).await?;
+        if due.is_empty() && unreadable.is_empty() {
             return Ok(TickReport::default());
         }
+        let mut report = TickReport { parked: unreadable.len(), ..TickReport::default() };
+        // A row nobody can read would be claimed first by every tick: it goes out of the queue,
+        // loudly, and the others fire.
+        for (reminder_id, reason) in unreadable {
+            tracing::error!(%reminder_id, %reason, "due reminder cannot be read; parked until its row is fixed");
+            tx.park(reminder_id).await?;
+        }
         let mut budget = self.batch_size;
-        let mut report = TickReport::default();
-        for original in claimed {
+        for original in due {
             let mut reminder = original.clone();
             while budget > 0
                 && let Some(occurrence) = due_occurrence(&reminder, now)

@@ -47,7 +47,9 @@ pub use model::{
     Target, Timezone,
 };
 pub use notifications::NotificationService;
-pub use ports::{FiringStore, FiringTx, NotificationStore, NotificationTx, ReminderStore, ReminderTx, TargetAccess};
+pub use ports::{
+    Claim, FiringStore, FiringTx, NotificationStore, NotificationTx, ReminderStore, ReminderTx, TargetAccess,
+};
 pub use recurrence::{Recurrence, RecurrenceError, Schedule};
 pub use scheduler::{Occurrence, after_firing, due_occurrence};
 pub use service::ReminderService;

@@ -113,6 +113,16 @@ pub trait FiringStore: Send + Sync {
     async fn begin_firing(&self) -> Result<Box<dyn FiringTx>, RepoError>;
 }
 
+/// What [`FiringTx::claim_due`] claimed.
+#[derive(Debug, Default)]
+pub struct Claim {
+    /// The due reminders, earliest first.
+    pub due: Vec<Reminder>,
+    /// Due rows the store could not read (edited by hand, or a time zone the running build no
+    /// longer knows), each with the reason.
+    pub unreadable: Vec<(ReminderId, String)>,
+}
+
 /// One firing unit of work: claim, record occurrences, notify, move reminders on, commit.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait::async_trait]
@@ -120,11 +130,19 @@ pub trait FiringTx: Send + Sync {
     /// Up to `limit` scheduled reminders with `next_fire_at <= now`, earliest first, locked
     /// until the end of the unit of work. Rows another unit of work holds are skipped where the
     /// store supports it (PostgreSQL `SKIP LOCKED`); elsewhere the transaction is the only
-    /// writer already (SQLite).
+    /// writer already (SQLite). A claimed row that does not parse is reported in
+    /// [`Claim::unreadable`], not as an error, so that one bad row cannot stop every tick.
     ///
     /// # Errors
-    /// `RepoError::Unavailable` or `Unexpected` (a row that does not parse).
-    async fn claim_due(&self, now: DateTime<Utc>, limit: u64) -> Result<Vec<Reminder>, RepoError>;
+    /// `RepoError::Unavailable` or `Unexpected`.
+    async fn claim_due(&self, now: DateTime<Utc>, limit: u64) -> Result<Claim, RepoError>;
+
+    /// Takes a reminder out of the queue without reading it: clears its `next_fire_at`. Setting
+    /// it again (once the row is fixed) puts the reminder back.
+    ///
+    /// # Errors
+    /// `RepoError::Unavailable` or `Unexpected`.
+    async fn park(&self, reminder: ReminderId) -> Result<(), RepoError>;
 
     /// Records that `occurrence` fired at `fired_at`. `false` when it was recorded before (it
     /// already fired): the caller must then not notify again.

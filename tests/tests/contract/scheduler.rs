@@ -15,6 +15,7 @@ use reminders::{
     FiringStore as _, NewReminder, NotificationService, Recurrence, Reminder, ReminderBody, ReminderError,
     ReminderService, ReminderStatus, ReminderStore as _, ReminderTitle, Scheduler, Timezone,
 };
+use sea_orm::{ConnectionTrait as _, DbBackend, Statement};
 use uuid::Uuid;
 
 use crate::reminders_store::users;
@@ -159,7 +160,7 @@ async fn a_firing_that_did_not_commit_fires_again() {
         {
             // Claim and record the occurrence, then "crash" before the commit.
             let tx = fx.store.begin_firing().await.unwrap();
-            let claimed = tx.claim_due(fx.clock_now(), 10).await.unwrap();
+            let claimed = tx.claim_due(fx.clock_now(), 10).await.unwrap().due;
             assert_eq!(claimed.len(), 1);
             let occurrence = reminders::due_occurrence(&claimed[0], fx.clock_now()).unwrap();
             assert!(tx.insert_occurrence(&occurrence, fx.clock_now()).await.unwrap());
@@ -169,6 +170,33 @@ async fn a_firing_that_did_not_commit_fires_again() {
         assert_eq!(fired(&fx.db).await, (1, 1, 1, 1));
         assert_eq!(fx.store.get(r.id).await.unwrap().next_fire_at, None);
         assert_eq!(fx.scheduler.tick().await.unwrap(), 0);
+    }
+}
+
+#[tokio::test]
+async fn a_due_row_that_does_not_parse_is_parked_and_never_blocks_the_others() {
+    for db in databases().await {
+        let fx = Fixture::new(db, 1);
+        let owner = &users(&fx.db, 1).await[0];
+        let broken = fx.reminder(owner, start() + Duration::minutes(1), None).await;
+        let fine = fx.reminder(owner, start() + Duration::minutes(2), None).await;
+        // A time zone this build does not know, as after a hand edit or a tz database change.
+        let conn = fx.db.db.conn();
+        let backend = conn.get_database_backend();
+        let set = "UPDATE reminders SET timezone = 'Mars/Olympus_Mons' WHERE id = ";
+        let sql = format!("{set}{}", if backend == DbBackend::Postgres { "$1" } else { "?" });
+        conn.execute(Statement::from_sql_and_values(backend, sql, [broken.id.as_uuid().into()])).await.unwrap();
+        fx.clock.advance(Duration::minutes(5));
+
+        // The batch of one claims the broken row first: it is parked, then the next tick fires.
+        let report = fx.scheduler.tick_report().await.unwrap();
+        assert_eq!((report.fired(), report.parked), (0, 1), "{:?}", fx.db.backend);
+        assert_eq!(drain(&fx.scheduler).await, 1, "{:?}", fx.db.backend);
+        assert_eq!(fired(&fx.db).await, (1, 1, 1, 1), "{:?}", fx.db.backend);
+        assert_eq!(fx.store.get(fine.id).await.unwrap().next_fire_at, None, "fired");
+        let parked = "reminders WHERE timezone = 'Mars/Olympus_Mons' AND next_fire_at IS NULL";
+        assert_eq!(fx.db.count(parked).await, 1, "{:?}", fx.db.backend);
+        assert_eq!(fx.scheduler.tick_report().await.unwrap(), reminders::TickReport::default());
     }
 }
 

@@ -3,8 +3,8 @@
 
 use chrono::{DateTime, Utc};
 use kernel::{NotificationId, Page, PageRequest, ReminderId, RepoError, UserId};
-use reminders::Notification;
 use reminders::scheduler::Occurrence;
+use reminders::{Claim, Notification};
 use sea_orm::sea_query::{Expr, LockBehavior, LockType, OnConflict};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, PaginatorTrait as _, QueryFilter, QueryOrder,
@@ -19,11 +19,12 @@ use crate::error::RepoResult;
 /// locked `FOR NO KEY UPDATE SKIP LOCKED` (through the `reminders_due` partial index), so
 /// concurrent workers claim disjoint batches and never wait on each other; `NO KEY` as in
 /// [`crate::sql::for_update`]. SQLite's write transaction is exclusive already.
+/// A row that does not parse is reported in [`Claim::unreadable`].
 pub(super) async fn claim_due<C: ConnectionTrait>(
     conn: &C,
     now: DateTime<Utc>,
     limit: u64,
-) -> Result<Vec<reminders::Reminder>, RepoError> {
+) -> Result<Claim, RepoError> {
     let mut query = reminder::Entity::find()
         .filter(reminder::Column::Status.eq("scheduled"))
         .filter(reminder::Column::NextFireAt.lte(now))
@@ -33,7 +34,25 @@ pub(super) async fn claim_due<C: ConnectionTrait>(
     if conn.get_database_backend() == DatabaseBackend::Postgres {
         query = query.lock_with_behavior(LockType::NoKeyUpdate, LockBehavior::SkipLocked);
     }
-    query.all(conn).await.repo()?.iter().map(from_row).collect()
+    let mut claim = Claim::default();
+    for row in query.all(conn).await.repo()? {
+        match from_row(&row) {
+            Ok(reminder) => claim.due.push(reminder),
+            Err(error) => claim.unreadable.push((ReminderId::from_uuid(row.id), error.to_string())),
+        }
+    }
+    Ok(claim)
+}
+
+/// Clears a reminder's `next_fire_at` without reading the row.
+pub(super) async fn park<C: ConnectionTrait>(conn: &C, id: ReminderId) -> Result<(), RepoError> {
+    reminder::Entity::update_many()
+        .col_expr(reminder::Column::NextFireAt, Expr::value(None::<DateTime<Utc>>))
+        .filter(reminder::Column::Id.eq(id.as_uuid()))
+        .exec(conn)
+        .await
+        .repo()?;
+    Ok(())
 }
 
 /// Records an occurrence; `false` when `(reminder_id, due_at)` was recorded before.

@@ -6,8 +6,8 @@ use chrono::{DateTime, Utc};
 use kernel::{DomainEvent, NotificationId, Page, PageRequest, ReminderId, RepoError, UserId, Version};
 use reminders::scheduler::Occurrence;
 use reminders::{
-    FiringStore, FiringTx, Notification, NotificationStore, NotificationTx, Reminder, ReminderFilter, ReminderStore,
-    ReminderTx, Target, TargetAccess,
+    Claim, FiringStore, FiringTx, Notification, NotificationStore, NotificationTx, Reminder, ReminderFilter,
+    ReminderStore, ReminderTx, Target, TargetAccess,
 };
 use sea_orm::{DatabaseTransaction, TransactionTrait as _};
 
@@ -99,8 +99,12 @@ impl FiringStore for SeaReminderStore {
 
 #[async_trait::async_trait]
 impl FiringTx for SeaReminderTx {
-    async fn claim_due(&self, now: DateTime<Utc>, limit: u64) -> Result<Vec<Reminder>, RepoError> {
+    async fn claim_due(&self, now: DateTime<Utc>, limit: u64) -> Result<Claim, RepoError> {
         firing::claim_due(&self.txn, now, limit).await
+    }
+
+    async fn park(&self, reminder: ReminderId) -> Result<(), RepoError> {
+        firing::park(&self.txn, reminder).await
     }
 
     async fn insert_occurrence(&self, occurrence: &Occurrence, fired_at: DateTime<Utc>) -> Result<bool, RepoError> {

@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use super::Scheduler;
 use crate::model::{Notification, Reminder, ReminderBody, ReminderStatus, ReminderTitle, Timezone};
-use crate::ports::{MockFiringStore, MockFiringTx};
+use crate::ports::{Claim, MockFiringStore, MockFiringTx};
 use crate::recurrence::Recurrence;
 use crate::scheduler::Occurrence;
 
@@ -42,13 +42,23 @@ struct Written {
     notifications: Vec<Notification>,
     events: Vec<(String, kernel::Changes)>,
     updated: Vec<(Reminder, Version)>,
+    parked: Vec<ReminderId>,
     committed: bool,
 }
 
 /// A store whose tx claims `claimed` and reports occurrences in `known` as fired before.
 fn store(claimed: Vec<Reminder>, known: Vec<DateTime<Utc>>, written: &Arc<Mutex<Written>>) -> MockFiringStore {
+    store_claiming(Claim { due: claimed, unreadable: vec![] }, known, written)
+}
+
+fn store_claiming(claim: Claim, known: Vec<DateTime<Utc>>, written: &Arc<Mutex<Written>>) -> MockFiringStore {
     let mut tx = MockFiringTx::new();
-    tx.expect_claim_due().times(1).return_once(move |_, _| Ok(claimed));
+    tx.expect_claim_due().times(1).return_once(move |_, _| Ok(claim));
+    let w = written.clone();
+    tx.expect_park().returning(move |id| {
+        w.lock().unwrap().parked.push(id);
+        Ok(())
+    });
     let w = written.clone();
     tx.expect_insert_occurrence().returning(move |occ, _| {
         w.lock().unwrap().occurrences.push(*occ);
@@ -155,7 +165,7 @@ async fn a_recurring_reminder_advances_in_its_own_zone() {
 #[tokio::test]
 async fn a_tick_with_nothing_due_writes_nothing() {
     let mut tx = MockFiringTx::new();
-    tx.expect_claim_due().times(1).returning(|_, _| Ok(vec![]));
+    tx.expect_claim_due().times(1).returning(|_, _| Ok(Claim::default()));
     tx.expect_commit().never();
     tx.expect_insert_occurrence().never();
     let mut store = MockFiringStore::new();
@@ -178,4 +188,39 @@ async fn the_batch_bounds_how_many_occurrences_one_tick_fires() {
     let w = written.lock().unwrap();
     // The rest stays due for the next tick.
     assert_eq!(w.updated[0].0.next_fire_at, Some(utc("2025-03-06T08:00:00Z")));
+}
+
+#[tokio::test]
+async fn a_due_row_the_store_cannot_read_is_parked_and_the_others_fire() {
+    let written = Arc::new(Mutex::new(Written::default()));
+    let r = reminder(None, "2025-03-28T08:00:00Z");
+    let broken = ReminderId::from_uuid(Uuid::from_u128(0xB0));
+    let claim = Claim { due: vec![r.clone()], unreadable: vec![(broken, "unknown time zone".into())] };
+    let s = scheduler(store_claiming(claim, vec![], &written), utc("2025-03-28T08:00:10Z"));
+    let report = s.tick_report().await.unwrap();
+    assert_eq!((report.fired(), report.parked), (1, 1));
+    assert!(report.filled(2) && !report.filled(3), "fired and parked rows both use the batch");
+    let w = written.lock().unwrap();
+    assert_eq!(w.parked, [broken]);
+    assert_eq!(w.notifications.len(), 1);
+    assert!(w.committed);
+}
+
+#[tokio::test]
+async fn a_batch_of_unreadable_rows_only_is_parked_and_committed() {
+    let written = Arc::new(Mutex::new(Written::default()));
+    let broken: Vec<_> = (0..2u128).map(|n| (ReminderId::from_uuid(Uuid::from_u128(0xB0 + n)), "bad".into())).collect();
+    let claim = Claim { due: vec![], unreadable: broken.clone() };
+    let s = Scheduler::new(
+        Arc::new(store_claiming(claim, vec![], &written)),
+        Arc::new(ManualClock::new(utc("2025-03-28T08:00:10Z"))),
+        Arc::new(SequentialIds::default()),
+        2,
+    );
+    let report = s.tick_report().await.unwrap();
+    assert_eq!((report.fired(), report.parked), (0, 2));
+    assert!(report.filled(2), "a full batch of parked rows calls for another tick at once");
+    let w = written.lock().unwrap();
+    assert_eq!(w.parked, broken.iter().map(|(id, _)| *id).collect::<Vec<_>>());
+    assert!(w.committed, "the parking is kept");
 }
