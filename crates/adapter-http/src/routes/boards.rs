@@ -267,7 +267,8 @@ async fn update_member(
 }
 
 /// Remove a member: owners remove anyone, any member may leave. A board keeps at least one
-/// owner.
+/// owner. The member's assignments go with them; each card that loses one gets a new version
+/// (`ETag`).
 #[utoipa::path(delete, path = "/boards/{board_id}/members/{user_id}", tag = "boards",
     params(("board_id" = Uuid, Path, description = "The board's id"),
            ("user_id" = Uuid, Path, description = "The member's user id")),

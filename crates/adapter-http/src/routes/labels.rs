@@ -154,7 +154,8 @@ async fn update_label(
     Ok(tagged(StatusCode::OK, label.version, LabelOut::from(&label)))
 }
 
-/// Delete a label; the cards carrying it lose it (editors and owners).
+/// Delete a label; the cards carrying it lose it, each with a new version (`ETag`) (editors and
+/// owners).
 #[utoipa::path(delete, path = "/labels/{label_id}", tag = "cards",
     params(("label_id" = Uuid, Path, description = "The label's id"),
            ("If-Match" = Option<String>, Header, description = "The ETag last read")),
