@@ -5,7 +5,7 @@
 //! ([`recurrence`]), the ports it needs ([`ports`]), the scheduler's pure steps ([`scheduler`])
 //! and the use cases ([`ReminderService`]; [`Scheduler`], whose tick fires due reminders; and
 //! [`NotificationService`], the in-app notifications feed). It depends on `kernel` and plain
-//! libraries only (`chrono-tz` for the IANA database); adapters implement the ports and `app`
+//! libraries only (jiff for the IANA time zone database); adapters implement the ports and `app`
 //! wires them.
 //!
 //! # Decisions

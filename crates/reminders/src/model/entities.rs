@@ -120,7 +120,7 @@ pub struct Reminder {
 impl Reminder {
     /// Its timetable: `remind_at`, then the recurrence in its time zone.
     pub fn schedule(&self) -> Schedule {
-        Schedule::new(self.remind_at, self.timezone, self.recurrence.clone())
+        Schedule::new(self.remind_at, self.timezone.clone(), self.recurrence.clone())
     }
 
     /// Whether it repeats.

@@ -1,8 +1,11 @@
 //! Value types: each one exists only once its `parse` accepted it.
 
 use std::fmt;
+use std::hash::{Hash, Hasher};
 
-use chrono_tz::Tz;
+use chrono::{DateTime, NaiveDateTime, Utc};
+use jiff::tz::{AmbiguousOffset, TimeZone};
+use jiff::{Timestamp, civil};
 
 pub use kernel::TextError;
 use kernel::TextRule;
@@ -78,30 +81,99 @@ impl fmt::Display for ReminderBody {
 #[error("`{0}` is not an IANA time zone name (such as Europe/Berlin or UTC)")]
 pub struct TimezoneError(pub String);
 
-/// An IANA time zone (`Europe/Berlin`), the one a reminder was set in and recurs in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct Timezone(Tz);
+/// An IANA time zone (`Europe/Berlin`), the one a reminder was set in and recurs in. Its rules
+/// come from the IANA database built into the binary (jiff's bundled copy, decision 0041), so a
+/// host without `/usr/share/zoneinfo` answers the same.
+#[derive(Clone)]
+pub struct Timezone(TimeZone);
 
 impl Timezone {
     /// Coordinated Universal Time.
-    pub const UTC: Self = Self(Tz::UTC);
+    pub const UTC: Self = Self(TimeZone::UTC);
 
     /// Looks `name` up in the IANA database (exact spelling, as the database writes it).
     ///
     /// # Errors
     /// [`TimezoneError`] when there is no such zone.
     pub fn parse(name: &str) -> Result<Self, TimezoneError> {
-        name.parse::<Tz>().map(Self).map_err(|_| TimezoneError(name.to_owned()))
+        match jiff::tz::db().get(name) {
+            // The database ignores case; a stored name must read back as it was given.
+            Ok(zone) if zone.iana_name() == Some(name) => Ok(Self(zone)),
+            _ => Err(TimezoneError(name.to_owned())),
+        }
     }
 
     /// The IANA name.
-    pub fn name(&self) -> &'static str {
-        self.0.name()
+    pub fn name(&self) -> &str {
+        // Every zone here came from the database or is `UTC`: each has a name.
+        self.0.iana_name().unwrap_or("UTC")
     }
 
-    /// The zone, for time arithmetic.
-    pub const fn tz(&self) -> Tz {
-        self.0
+    /// The wall-clock time here at `at`.
+    pub fn local(&self, at: DateTime<Utc>) -> NaiveDateTime {
+        let offset = self.0.to_offset(timestamp(at)).seconds();
+        at.naive_utc() + chrono::Duration::seconds(offset.into())
+    }
+
+    /// How far ahead of UTC the wall clocks here are at `at`, in seconds.
+    pub fn offset_seconds(&self, at: DateTime<Utc>) -> i32 {
+        self.0.to_offset(timestamp(at)).seconds()
+    }
+
+    /// The earliest instant whose wall-clock time here is `local`: the earlier of two when clocks
+    /// went back over it, `None` when they jumped over it (or it is out of range).
+    pub fn earliest(&self, local: NaiveDateTime) -> Option<DateTime<Utc>> {
+        let offset = match self.0.to_ambiguous_timestamp(civil_of(local)?).offset() {
+            AmbiguousOffset::Unambiguous { offset } => offset,
+            AmbiguousOffset::Fold { before, .. } => before,
+            AmbiguousOffset::Gap { .. } => return None,
+        };
+        Some(local.checked_sub_signed(chrono::Duration::seconds(offset.seconds().into()))?.and_utc())
+    }
+}
+
+/// `at` as jiff's instant; chrono's range is wider than jiff's, the ends are clamped (no
+/// reminder is set 10,000 years away: `remind_at` is parsed as RFC 3339, four-digit years).
+fn timestamp(at: DateTime<Utc>) -> Timestamp {
+    Timestamp::from_second(at.timestamp().clamp(Timestamp::MIN.as_second(), Timestamp::MAX.as_second()))
+        .unwrap_or(Timestamp::UNIX_EPOCH)
+}
+
+/// `local` as jiff's civil date and time, to the second (reminders keep whole seconds of
+/// wall-clock time; the sub-second part does not change an offset); `None` outside jiff's years.
+fn civil_of(local: NaiveDateTime) -> Option<civil::DateTime> {
+    use chrono::{Datelike as _, Timelike as _};
+    let narrow = |n: u32| i8::try_from(n).ok();
+    civil::DateTime::new(
+        i16::try_from(local.year()).ok()?,
+        narrow(local.month())?,
+        narrow(local.day())?,
+        narrow(local.hour())?,
+        narrow(local.minute())?,
+        narrow(local.second())?,
+        0,
+    )
+    .ok()
+}
+
+impl fmt::Debug for Timezone {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Timezone").field(&self.name()).finish()
+    }
+}
+
+/// Zones are equal when their names are: the name is what is stored and compared.
+impl PartialEq for Timezone {
+    fn eq(&self, other: &Self) -> bool {
+        self.name() == other.name()
+    }
+}
+
+impl Eq for Timezone {}
+
+impl Hash for Timezone {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.name().hash(state);
     }
 }
 
@@ -164,6 +236,28 @@ mod tests {
         assert!(err.to_string().contains("Mars/Olympus"), "{err}");
         assert!(Timezone::parse("").is_err());
         assert!(Timezone::parse("+02:00").is_err());
+    }
+
+    #[test]
+    fn names_are_exact_as_the_database_spells_them() {
+        assert_eq!(Timezone::parse("europe/berlin").unwrap_err(), TimezoneError("europe/berlin".into()));
+        assert!(Timezone::parse("utc").is_err());
+        assert!(Timezone::parse("Etc/Unknown").is_err(), "jiff's marker for an unknown zone is not a zone");
+        assert_eq!(Timezone::parse("UTC").unwrap(), Timezone::UTC);
+    }
+
+    #[test]
+    fn wall_clock_times_resolve_across_changes_of_offset() {
+        let berlin = Timezone::parse("Europe/Berlin").unwrap();
+        let utc = |s: &str| s.parse::<DateTime<Utc>>().unwrap();
+        let wall = |s: &str| NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").unwrap();
+        assert_eq!(berlin.local(utc("2025-01-15T08:00:00Z")), wall("2025-01-15 09:00"));
+        assert_eq!(berlin.offset_seconds(utc("2025-07-01T00:00:00Z")), 7200);
+        // 30 March 2025: clocks jump from 02:00 to 03:00, so 02:30 never happens.
+        assert_eq!(berlin.earliest(wall("2025-03-30 02:30")), None);
+        // 26 October 2025: clocks go back from 03:00 to 02:00, so 02:30 happens twice.
+        assert_eq!(berlin.earliest(wall("2025-10-26 02:30")), Some(utc("2025-10-26T00:30:00Z")));
+        assert_eq!(berlin.earliest(wall("2025-10-27 02:30")), Some(utc("2025-10-27T01:30:00Z")));
     }
 
     proptest! {

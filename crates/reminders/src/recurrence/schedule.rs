@@ -25,8 +25,7 @@
 
 use std::collections::VecDeque;
 
-use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, NaiveTime, Offset, TimeZone, Utc};
-use chrono_tz::Tz;
+use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 
 use super::rule::{Frequency, Recurrence, Until, WeekdayNum};
 use crate::model::Timezone;
@@ -41,7 +40,7 @@ pub const MAX_UPCOMING: usize = 1_000;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Schedule {
     start: DateTime<Utc>,
-    tz: Tz,
+    tz: Timezone,
     rule: Option<Recurrence>,
     local_date: NaiveDate,
     local_time: NaiveTime,
@@ -50,9 +49,8 @@ pub struct Schedule {
 impl Schedule {
     /// The schedule starting at `start`, repeating by `rule` (once when `None`).
     pub fn new(start: DateTime<Utc>, timezone: Timezone, rule: Option<Recurrence>) -> Self {
-        let tz = timezone.tz();
-        let local = start.with_timezone(&tz).naive_local();
-        Self { start, tz, rule, local_date: local.date(), local_time: local.time() }
+        let local = timezone.local(start);
+        Self { start, tz: timezone, rule, local_date: local.date(), local_time: local.time() }
     }
 
     /// The first occurrence.
@@ -94,29 +92,26 @@ impl Schedule {
 
     /// The instant of `time` on local `date`, by the gap and overlap rules of this module.
     fn instant_on(&self, date: NaiveDate) -> Option<DateTime<Utc>> {
-        resolve_local(self.tz, date.and_time(self.local_time))
+        resolve_local(&self.tz, date.and_time(self.local_time))
     }
 }
 
 /// The UTC instant of a local wall-clock time: the earlier one when it exists twice, and when it
 /// does not exist, the time read with the offset in force before the gap (which lands as far
 /// after the gap as it was into it: 02:30 → 03:30 when clocks jump from 02:00 to 03:00).
-pub(crate) fn resolve_local(tz: Tz, local: NaiveDateTime) -> Option<DateTime<Utc>> {
-    if let Some(t) = tz.from_local_datetime(&local).earliest() {
-        return Some(t.with_timezone(&Utc));
+pub(crate) fn resolve_local(tz: &Timezone, local: NaiveDateTime) -> Option<DateTime<Utc>> {
+    if let Some(t) = tz.earliest(local) {
+        return Some(t);
     }
     // In a gap. Transitions are months apart, so a day earlier the old offset was in force.
-    let day_before = local.checked_sub_signed(Duration::days(1))?;
-    let before = tz.offset_from_utc_datetime(&day_before).fix();
-    let shifted = Utc.from_utc_datetime(&local.checked_sub_signed(Duration::seconds(before.local_minus_utc().into()))?);
-    if shifted.with_timezone(&tz).naive_local() > local {
+    let day_before = local.checked_sub_signed(Duration::days(1))?.and_utc();
+    let before = tz.offset_seconds(day_before);
+    let shifted = local.checked_sub_signed(Duration::seconds(before.into()))?.and_utc();
+    if tz.local(shifted) > local {
         return Some(shifted);
     }
     // A zone with two transitions within a day: take the first wall time after the gap.
-    (1..=24 * 60)
-        .filter_map(|m| local.checked_add_signed(Duration::minutes(m)))
-        .find_map(|l| tz.from_local_datetime(&l).earliest())
-        .map(|t| t.with_timezone(&Utc))
+    (1..=24 * 60).filter_map(|m| local.checked_add_signed(Duration::minutes(m))).find_map(|l| tz.earliest(l))
 }
 
 /// The occurrences of a [`Schedule`], in strictly increasing order.
@@ -153,7 +148,7 @@ impl<'a> Occurrences<'a> {
         // period holding `after`. Occurrences are monotonic in their local date, so none after
         // `after` can lie in an earlier period.
         if let Some(after) = after.filter(|a| *a > schedule.start && rule.count().is_none()) {
-            let after_date = after.with_timezone(&schedule.tz).date_naive();
+            let after_date = schedule.tz.local(after).date();
             let skipped = ((period_of(rule.frequency(), after_date) - first).div_euclid(interval) - 1).max(0);
             it.period = first + skipped * interval;
             it.start_pending = false;
@@ -344,7 +339,7 @@ mod tests {
     /// The instant of a local wall-clock time `YYYY-MM-DD HH:MM` in `zone`.
     fn at(zone: &str, local: &str) -> DateTime<Utc> {
         let naive = NaiveDateTime::parse_from_str(local, "%Y-%m-%d %H:%M").unwrap();
-        resolve_local(tz(zone).tz(), naive).unwrap()
+        resolve_local(&tz(zone), naive).unwrap()
     }
 
     fn utc(s: &str) -> DateTime<Utc> {
@@ -357,8 +352,8 @@ mod tests {
 
     /// Every occurrence as local `YYYY-MM-DD HH:MM`.
     fn locals(s: &Schedule, zone: &str, n: usize) -> Vec<String> {
-        let z = tz(zone).tz();
-        s.occurrences().take(n).map(|t| t.with_timezone(&z).format("%Y-%m-%d %H:%M").to_string()).collect()
+        let z = tz(zone);
+        s.occurrences().take(n).map(|t| z.local(t).format("%Y-%m-%d %H:%M").to_string()).collect()
     }
 
     #[test]
@@ -658,20 +653,20 @@ mod tests {
             text in rule_text(), zone in proptest::sample::select(ZONES.to_vec()), start in start_instant(),
         ) {
             let rule = Recurrence::parse(&text).unwrap();
-            let z = tz(zone).tz();
-            let s = Schedule::new(start, tz(zone), Some(rule.clone()));
-            let local_start = start.with_timezone(&z).naive_local();
+            let z = tz(zone);
+            let s = Schedule::new(start, z.clone(), Some(rule.clone()));
+            let local_start = z.local(start);
             let all: Vec<_> = s.occurrences().take(30).collect();
             prop_assert_eq!(all[0], start);
             if let Some(count) = rule.count() {
                 prop_assert!(all.len() <= usize::from(count));
             }
             for t in &all[1..] {
-                let local = t.with_timezone(&z).naive_local();
+                let local = z.local(*t);
                 let intended = local.date().and_time(local_start.time());
-                match z.from_local_datetime(&intended).earliest() {
+                match z.earliest(intended) {
                     // The wall time exists: it is kept, as the earlier instant when doubled.
-                    Some(exact) => prop_assert_eq!(exact.with_timezone(&Utc), *t),
+                    Some(exact) => prop_assert_eq!(exact, *t),
                     // It falls into a gap: shifted forward, by less than the gap's few hours.
                     None => prop_assert!(local > intended && local - intended <= Duration::hours(3)),
                 }
@@ -687,8 +682,8 @@ mod tests {
             // Completeness: between the start and the last occurrence found, every matching
             // date is an occurrence.
             if rule.count().is_none() && all.len() > 1 {
-                let last = all[all.len() - 1].with_timezone(&z).date_naive();
-                let dates: Vec<NaiveDate> = all[1..].iter().map(|t| t.with_timezone(&z).date_naive()).collect();
+                let last = z.local(all[all.len() - 1]).date();
+                let dates: Vec<NaiveDate> = all[1..].iter().map(|t| z.local(*t).date()).collect();
                 let mut d = local_start.date().succ_opt().unwrap();
                 while d < last {
                     if date_matches(&rule, local_start.date(), d) {

@@ -45,7 +45,7 @@ impl ReminderService {
     /// reminder then fires at once (late); a recurring one resumes with its next occurrence.
     #[tracing::instrument(skip_all, err(level = "debug"))]
     pub async fn create(&self, caller: &Caller, input: NewReminder) -> Result<Reminder, ReminderError> {
-        check_until(input.remind_at, input.recurrence.as_ref(), input.timezone)?;
+        check_until(input.remind_at, input.recurrence.as_ref(), &input.timezone)?;
         if let Some(target) = input.target {
             self.check_target(caller, target).await?;
         }
@@ -139,7 +139,7 @@ impl ReminderService {
         if next == current {
             return Ok(current);
         }
-        check_until(next.remind_at, next.recurrence.as_ref(), next.timezone)?;
+        check_until(next.remind_at, next.recurrence.as_ref(), &next.timezone)?;
         let now = self.clock.now();
         if reschedules && next.status == ReminderStatus::Scheduled {
             next.next_fire_at = first_pending(&next, now);
@@ -337,11 +337,11 @@ fn check_version(current: Version, expected: Option<Version>) -> Result<(), Remi
 fn check_until(
     remind_at: DateTime<Utc>,
     recurrence: Option<&Recurrence>,
-    timezone: crate::model::Timezone,
+    timezone: &crate::model::Timezone,
 ) -> Result<(), ReminderError> {
     let before = match recurrence.and_then(Recurrence::until) {
         Some(Until::Instant(until)) => until < remind_at,
-        Some(Until::Date(until)) => until < remind_at.with_timezone(&timezone.tz()).date_naive(),
+        Some(Until::Date(until)) => until < timezone.local(remind_at).date(),
         None => false,
     };
     if before {
