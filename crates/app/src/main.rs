@@ -2,11 +2,14 @@
 
 use clap::Parser as _;
 
-/// mimalloc instead of the system allocator: glibc's per-thread arenas kept hundreds of MiB of
+/// jemalloc instead of the system allocator: glibc's per-thread arenas kept hundreds of MiB of
 /// freed argon2 and board-view buffers resident, and its malloc/free were a tenth of the CPU of
-/// a board fetch (decision 0031, docs/performance.md).
+/// a board fetch (decision 0031). jemalloc rather than mimalloc (used until round 7): its
+/// background thread gives freed memory back to the system a second after it is freed, also
+/// when the server is idle and allocates nothing (decision 0042; settings in
+/// `.cargo/config.toml`).
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
@@ -17,5 +20,15 @@ async fn main() -> std::process::ExitCode {
             eprintln!("error: {e:#}");
             std::process::ExitCode::FAILURE
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// The settings of `.cargo/config.toml` are compiled into jemalloc: without them freed
+    /// memory would wait for the next allocation instead of going back while idle.
+    #[test]
+    fn jemalloc_is_built_with_its_background_thread() {
+        assert!(tikv_jemalloc_ctl::opt::background_thread::read().expect("jemalloc answers"));
     }
 }
