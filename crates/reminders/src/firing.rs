@@ -19,10 +19,11 @@ use crate::scheduler::due_occurrence;
 /// occurrence due by now (missed ones after downtime come out one by one, each late), each time
 /// recording the occurrence under its unique `(reminder_id, due_at)` key and, only when that
 /// record is new, a notification and a `reminder.fired` event; then store the reminder moved on
-/// to its next occurrence in its own time zone; commit. A due row the store cannot read is parked
-/// (taken out of the queue) and logged, so that it cannot block the others. An occurrence that was recorded before
-/// (another instance, or an earlier attempt that did commit) notifies nobody again, so a firing
-/// happens once in effect. A failed tick rolls back and changes nothing.
+/// to its next occurrence in its own time zone; commit. A due row the store cannot read is
+/// parked (taken out of the queue) and logged, so that it cannot block the others. An occurrence
+/// that was recorded before (another instance, or an earlier attempt that did commit) notifies
+/// nobody again, so a firing happens once in effect. A failed tick rolls back and changes
+/// nothing.
 pub struct Scheduler {
     store: Arc<dyn FiringStore>,
     clock: Arc<dyn Clock>,

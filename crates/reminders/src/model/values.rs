@@ -111,8 +111,7 @@ impl Timezone {
 
     /// The wall-clock time here at `at`.
     pub fn local(&self, at: DateTime<Utc>) -> NaiveDateTime {
-        let offset = self.0.to_offset(timestamp(at)).seconds();
-        at.naive_utc() + chrono::Duration::seconds(offset.into())
+        at.naive_utc() + chrono::Duration::seconds(self.offset_seconds(at).into())
     }
 
     /// How far ahead of UTC the wall clocks here are at `at`, in seconds.
