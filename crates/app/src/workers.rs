@@ -2,16 +2,17 @@
 //! `CORKBOARD_WORKERS=false` turns them off for an instance). Today: the reminder scheduler.
 //!
 //! The scheduler worker calls [`Scheduler::tick_report`] every `reminders.poll_interval_ms`. A tick
-//! that fired a full batch is followed by another at once (catching up after downtime); a
-//! failed tick is logged and retried at the next interval. Cancelling the token stops the loop
-//! between ticks: a tick in progress finishes (and commits) first, so stopping never leaves a
-//! half-done unit of work. Several instances may run the worker at once: ticks claim disjoint
+//! that used its whole batch (reminders fired or parked) is followed by another at once
+//! (catching up after downtime); a failed tick is logged and retried at the next interval.
+//! Cancelling the token stops the loop between ticks: a tick in progress finishes (and commits)
+//! first, so stopping never leaves a half-done unit of work. Several instances may run the worker at once: ticks claim disjoint
 //! batches on PostgreSQL and occurrence records make each firing happen once in effect.
 //!
 //! Metrics: `reminders_fired_total` (counter), `reminders_parked_total` (counter: due reminders
-//! whose stored row could not be read, taken out of the queue), `reminder_ticks_total{outcome="ok|error"}`
-//! (counter), `reminder_tick_duration_seconds` (histogram) and `reminder_lateness_seconds`
-//! (histogram: each firing's fire time minus due time).
+//! whose stored row could not be read, taken out of the queue),
+//! `reminder_ticks_total{outcome="ok|error"}` (counter), `reminder_tick_duration_seconds`
+//! (histogram) and `reminder_lateness_seconds` (histogram: each firing's fire time minus due
+//! time).
 
 use std::sync::Arc;
 use std::time::Duration;
