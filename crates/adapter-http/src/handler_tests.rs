@@ -2,6 +2,7 @@
 //! no expectation panics when called, so these also prove which requests never reach a use case.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use audit::{AuditService, MockAuditLog};
 use axum::body::Body;
@@ -66,6 +67,15 @@ fn identity_with_token(scopes: &[&str]) -> MockIdentityStore {
 }
 
 fn app(identity: MockIdentityStore, boards: MockBoardStore, ready: Result<(), String>) -> axum::Router {
+    app_with(identity, boards, Arc::new(FixedReadiness(ready)), HttpSettings::for_public_url("http://127.0.0.1:8080"))
+}
+
+fn app_with(
+    identity: MockIdentityStore,
+    boards: MockBoardStore,
+    readiness: Arc<dyn Readiness>,
+    settings: HttpSettings,
+) -> axum::Router {
     let clock = Arc::new(ManualClock::new(Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 30).unwrap()));
     let ids = Arc::new(SequentialIds::default());
     let identity = IdentityService::new(
@@ -92,8 +102,8 @@ fn app(identity: MockIdentityStore, boards: MockBoardStore, ready: Result<(), St
         notes: Arc::new(notes),
         reminders: Arc::new(reminders),
         notifications: Arc::new(notifications),
-        readiness: Arc::new(FixedReadiness(ready)),
-        settings: Arc::new(HttpSettings::for_public_url("http://127.0.0.1:8080")),
+        readiness,
+        settings: Arc::new(settings),
         board_views: crate::BoardViewCache::new(1 << 20),
         metrics: Arc::new(String::new),
     })
@@ -154,6 +164,37 @@ async fn a_panic_is_an_opaque_500_problem() {
     assert_eq!(body["code"], "INTERNAL");
     assert!(!body.to_string().contains("secret"), "{body}");
     assert!(body["request_id"].as_str().is_some_and(|r| !r.is_empty()));
+}
+
+/// A readiness check that answers after a while.
+struct SlowReadiness(Duration);
+
+#[async_trait::async_trait]
+impl Readiness for SlowReadiness {
+    async fn check(&self) -> Vec<(&'static str, Result<(), String>)> {
+        tokio::time::sleep(self.0).await;
+        vec![("database", Ok(()))]
+    }
+}
+
+#[tokio::test]
+async fn a_request_that_outlives_its_time_is_a_503_problem_and_one_in_time_keeps_its_answer() {
+    let mut settings = HttpSettings::for_public_url("http://127.0.0.1:8080");
+    settings.request_timeout = Duration::from_millis(200);
+    let slow = Arc::new(SlowReadiness(Duration::from_secs(30)));
+    let router = app_with(MockIdentityStore::new(), MockBoardStore::new(), slow, settings.clone());
+    let (status, headers, body) = call(router, get("/health/ready", None)).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(headers[header::CONTENT_TYPE], "application/problem+json");
+    assert_eq!(
+        (body["code"].as_str(), body["instance"].as_str()),
+        (Some("SERVICE_UNAVAILABLE"), Some("/health/ready"))
+    );
+
+    let waits = Arc::new(SlowReadiness(Duration::from_millis(20)));
+    let router = app_with(MockIdentityStore::new(), MockBoardStore::new(), waits, settings);
+    let (status, _, body) = call(router, get("/health/ready", None)).await;
+    assert_eq!((status, body["status"].as_str()), (StatusCode::OK, Some("ok")));
 }
 
 #[tokio::test]

@@ -7,14 +7,16 @@ use std::convert::Infallible;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 use std::task::{Context, Poll};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::body::{Body, Bytes, HttpBody};
 use axum::extract::{MatchedPath, Request};
-use axum::http::{HeaderName, HeaderValue, StatusCode, Uri, header};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use pin_project_lite::pin_project;
+use tokio::time::Sleep;
 use tower::{Layer, Service};
 use tracing::Span;
 
@@ -38,20 +40,21 @@ impl RequestId {
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct KeepBody;
 
-/// The `X-Request-Id` header.
-pub(crate) const REQUEST_ID: &str = "x-request-id";
+/// The `X-Request-Id` header, as a name: looking a header up or inserting it by a `&str` parses
+/// the text again each time.
+pub(crate) const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
-/// The outermost layer of every request ([`Edge`]). `hsts` is the `Strict-Transport-Security`
-/// value, when the server is reached over HTTPS.
+/// The outermost layer of every request ([`Edge`]). `https`: the server is reached over HTTPS,
+/// so responses carry `Strict-Transport-Security` too.
 #[derive(Debug, Clone)]
 pub(crate) struct EdgeLayer {
-    hsts: Option<HeaderValue>,
+    security: &'static HeaderMap,
     metrics: Arc<RequestMetrics>,
 }
 
 impl EdgeLayer {
-    pub(crate) fn new(hsts: Option<HeaderValue>) -> Self {
-        Self { hsts, metrics: Arc::default() }
+    pub(crate) fn new(https: bool) -> Self {
+        Self { security: if https { &SECURITY_HEADERS_HTTPS } else { &SECURITY_HEADERS }, metrics: Arc::default() }
     }
 }
 
@@ -59,7 +62,7 @@ impl<S> Layer<S> for EdgeLayer {
     type Service = Edge<S>;
 
     fn layer(&self, inner: S) -> Edge<S> {
-        Edge { inner, hsts: self.hsts.clone(), metrics: Arc::clone(&self.metrics) }
+        Edge { inner, security: self.security, metrics: Arc::clone(&self.metrics) }
     }
 }
 
@@ -81,7 +84,7 @@ impl<S> Layer<S> for EdgeLayer {
 #[derive(Debug, Clone)]
 pub(crate) struct Edge<S> {
     inner: S,
-    hsts: Option<HeaderValue>,
+    security: &'static HeaderMap,
     metrics: Arc<RequestMetrics>,
 }
 
@@ -101,7 +104,7 @@ where
 
     fn call(&mut self, mut req: Request) -> Self::Future {
         let measured = Measured::start(&req, &self.metrics);
-        let id = match req.headers().get(REQUEST_ID).filter(|v| is_valid_request_id(v.as_bytes())) {
+        let id = match req.headers().get(&REQUEST_ID).filter(|v| is_valid_request_id(v.as_bytes())) {
             Some(given) => given.clone(),
             None => new_request_id(),
         };
@@ -110,7 +113,7 @@ where
         // Kept for an error's problem document; the clone shares the URI's bytes.
         let uri = req.uri().clone();
         let inner = span.in_scope(|| self.inner.call(req));
-        EdgeFuture { inner, span, answer: Some(Answer { measured, id, uri, hsts: self.hsts.clone() }) }
+        EdgeFuture { inner, span, answer: Some(Answer { measured, id, uri, security: self.security }) }
     }
 }
 
@@ -119,7 +122,7 @@ struct Answer {
     measured: Measured,
     id: HeaderValue,
     uri: Uri,
-    hsts: Option<HeaderValue>,
+    security: &'static HeaderMap,
 }
 
 pin_project! {
@@ -154,13 +157,100 @@ where
                 StatusCode::INTERNAL_SERVER_ERROR.into_response()
             }
         };
-        let Answer { measured, id, uri, hsts } = this.answer.take().expect("EdgeFuture polled after it completed");
+        let Answer { measured, id, uri, security } = this.answer.take().expect("EdgeFuture polled after it completed");
         let mut response = as_problem(response, uri.path(), id.to_str().unwrap_or_default());
-        security_headers(response.headers_mut(), hsts);
+        with_security_headers(response.headers_mut(), security);
         let took = measured.finish(response.status());
         log_response(this.span, response.status(), took);
         response.headers_mut().insert(REQUEST_ID, id);
         Poll::Ready(Ok(response))
+    }
+}
+
+/// The request time-out ([`Deadline`]) as a layer.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct DeadlineLayer {
+    limit: Duration,
+}
+
+impl DeadlineLayer {
+    pub(crate) fn new(limit: Duration) -> Self {
+        Self { limit }
+    }
+}
+
+impl<S> Layer<S> for DeadlineLayer {
+    type Service = Deadline<S>;
+
+    fn layer(&self, inner: S) -> Deadline<S> {
+        Deadline { inner, limit: self.limit }
+    }
+}
+
+/// Answers 503 when the rest of the stack has not answered within its time (`limit`, from
+/// the request's first poll); the rest of the request's work is dropped, which cancels it. The
+/// timer is armed only when the rest of the stack first waits: a request answered on its first
+/// poll (a health probe, a kept board view) never touches the runtime's timer wheel. tower-http's
+/// `Timeout` arms one for every request, a lock of the wheel when it is armed, another when it
+/// is dropped, and a wake-up of the thread that drives the timers when it is the earliest
+/// (decision 0043).
+#[derive(Debug, Clone)]
+pub(crate) struct Deadline<S> {
+    inner: S,
+    limit: Duration,
+}
+
+impl<S, B> Service<Request> for Deadline<S>
+where
+    S: Service<Request, Response = http::Response<B>, Error = Infallible>,
+    B: Default,
+{
+    type Response = S::Response;
+    type Error = Infallible;
+    type Future = DeadlineFuture<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: Request) -> Self::Future {
+        DeadlineFuture { inner: self.inner.call(req), limit: self.limit, timer: None }
+    }
+}
+
+pin_project! {
+    /// The future of [`Deadline`].
+    pub(crate) struct DeadlineFuture<F> {
+        #[pin]
+        inner: F,
+        limit: Duration,
+        // Boxed: a timer is larger than the rest of this future, and most requests never need one.
+        timer: Option<Pin<Box<Sleep>>>,
+    }
+}
+
+impl<F, B> Future for DeadlineFuture<F>
+where
+    F: Future<Output = Result<http::Response<B>, Infallible>>,
+    B: Default,
+{
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        if let Poll::Ready(answer) = this.inner.poll(cx) {
+            return Poll::Ready(answer);
+        }
+        let limit = *this.limit;
+        let timer = this.timer.get_or_insert_with(|| Box::pin(tokio::time::sleep(limit)));
+        match timer.as_mut().poll(cx) {
+            Poll::Ready(()) => {
+                let mut response = http::Response::new(B::default());
+                *response.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+                Poll::Ready(Ok(response))
+            }
+            Poll::Pending => Poll::Pending,
+        }
     }
 }
 
@@ -205,32 +295,58 @@ fn panic_text(panic: &(dyn Any + Send)) -> &str {
     panic.downcast_ref::<&str>().copied().or_else(|| panic.downcast_ref::<String>().map(String::as_str)).unwrap_or("")
 }
 
-/// The security headers every response carries unless its handler set them (the docs page
-/// sets its own Content-Security-Policy).
-fn security_headers(headers: &mut axum::http::HeaderMap, hsts: Option<HeaderValue>) {
-    const DEFAULTS: [(HeaderName, &str); 6] = [
-        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
-        (header::X_FRAME_OPTIONS, "DENY"),
-        (header::REFERRER_POLICY, "no-referrer"),
-        (header::CONTENT_SECURITY_POLICY, "default-src 'none'; frame-ancestors 'none'"),
-        (HeaderName::from_static("cross-origin-opener-policy"), "same-origin"),
-        (header::CACHE_CONTROL, "no-store"),
-    ];
-    // Room for them and the request id at once, rather than growing the map on the way.
-    headers.reserve(DEFAULTS.len() + 2);
-    for (name, value) in DEFAULTS {
-        headers.entry(name).or_insert(HeaderValue::from_static(value));
+/// The security headers every response carries unless its handler set its own (the docs page and
+/// the sign-in pages set their Content-Security-Policy, static assets their Cache-Control).
+const SECURITY_DEFAULTS: [(HeaderName, &str); 6] = [
+    (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+    (header::X_FRAME_OPTIONS, "DENY"),
+    (header::REFERRER_POLICY, "no-referrer"),
+    (header::CONTENT_SECURITY_POLICY, "default-src 'none'; frame-ancestors 'none'"),
+    (HeaderName::from_static("cross-origin-opener-policy"), "same-origin"),
+    (header::CACHE_CONTROL, "no-store"),
+];
+
+/// `Strict-Transport-Security`, sent besides them when the server is reached over HTTPS.
+const HSTS: &str = "max-age=31536000; includeSubDomains";
+
+/// The security headers as a header map, made once, with room for a response's own headers and
+/// the request id ([`with_security_headers`]).
+static SECURITY_HEADERS: LazyLock<HeaderMap> = LazyLock::new(|| security_header_map(None));
+/// The same with [`HSTS`].
+static SECURITY_HEADERS_HTTPS: LazyLock<HeaderMap> =
+    LazyLock::new(|| security_header_map(Some((header::STRICT_TRANSPORT_SECURITY, HSTS))));
+
+fn security_header_map(hsts: Option<(HeaderName, &'static str)>) -> HeaderMap {
+    let mut map = HeaderMap::with_capacity(SECURITY_DEFAULTS.len() + 8);
+    for (name, value) in SECURITY_DEFAULTS.into_iter().chain(hsts) {
+        map.insert(name, HeaderValue::from_static(value));
     }
-    if let Some(hsts) = hsts {
-        headers.entry(header::STRICT_TRANSPORT_SECURITY).or_insert(hsts);
-    }
+    map
 }
 
-/// A new UUIDv7 as a header value, formatted on the stack.
+/// Gives `headers` the `security` headers it does not set itself. A copy of the made map with the
+/// response's own headers added (replacing ours of the same name, keeping each of their values)
+/// costs less than looking up and adding each of ours in the response's map, which also has to
+/// grow for them (decision 0043).
+fn with_security_headers(headers: &mut HeaderMap, security: &HeaderMap) {
+    let own = std::mem::replace(headers, security.clone());
+    headers.extend(own);
+}
+
+/// A new request id: a UUIDv7 of the current millisecond with 74 random bits, formatted on the
+/// stack and then handed over whole (a header value made from text copies it, and the copy is
+/// copied once more when it is first cloned, for the request's extensions). Not
+/// `Uuid::now_v7`, which orders the ids of one millisecond by a counter behind a lock that
+/// every request thread shares; request ids need to be unique, not ordered (decision 0043).
 fn new_request_id() -> HeaderValue {
+    let millis = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(0));
+    // A v4 UUID's last ten bytes are random except for the bits a v7 UUID sets at the same places
+    // (version and variant).
+    let mut random = [0u8; 10];
+    random.copy_from_slice(&uuid::Uuid::new_v4().as_bytes()[6..]);
     let mut buffer = [0u8; uuid::fmt::Hyphenated::LENGTH];
-    let text = uuid::Uuid::now_v7().hyphenated().encode_lower(&mut buffer);
-    HeaderValue::from_str(text).unwrap_or_else(|_| HeaderValue::from_static("unknown"))
+    uuid::Builder::from_unix_timestamp_millis(millis, &random).into_uuid().hyphenated().encode_lower(&mut buffer);
+    HeaderValue::from_maybe_shared(Bytes::from_owner(buffer)).unwrap_or_else(|_| HeaderValue::from_static("unknown"))
 }
 
 fn is_valid_request_id(v: &[u8]) -> bool {
@@ -279,5 +395,42 @@ mod tests {
         assert!(!is_valid_request_id("a".repeat(129).as_bytes()));
         assert!(!is_valid_request_id(b"<script>"));
         assert!(is_valid_request_id(new_request_id().as_bytes()), "ours pass our own check");
+    }
+
+    #[test]
+    fn new_request_ids_are_distinct_uuids_of_version_7_and_of_now() {
+        let parse = |id: HeaderValue| uuid::Uuid::parse_str(id.to_str().unwrap()).unwrap();
+        let before = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_millis();
+        let (a, b) = (parse(new_request_id()), parse(new_request_id()));
+        let after = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_millis();
+        assert_ne!(a, b);
+        for id in [a, b] {
+            assert_eq!((id.get_version_num(), id.get_variant()), (7, uuid::Variant::RFC4122));
+            let (secs, nanos) = id.get_timestamp().expect("a v7 timestamp").to_unix();
+            let millis = u128::from(secs) * 1000 + u128::from(nanos / 1_000_000);
+            assert!((before..=after).contains(&millis), "{before} <= {millis} <= {after}");
+        }
+    }
+
+    #[test]
+    fn a_response_keeps_its_own_headers_and_gets_the_security_headers_it_lacks() {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("default-src 'self'"));
+        headers.append(header::SET_COOKIE, HeaderValue::from_static("a=1"));
+        headers.append(header::SET_COOKIE, HeaderValue::from_static("b=2"));
+        with_security_headers(&mut headers, &SECURITY_HEADERS);
+
+        assert_eq!(headers[header::CONTENT_SECURITY_POLICY], "default-src 'self'", "its own, not ours");
+        assert_eq!(headers.get_all(header::CONTENT_SECURITY_POLICY).iter().count(), 1);
+        assert_eq!(headers.get_all(header::SET_COOKIE).iter().collect::<Vec<_>>(), ["a=1", "b=2"]);
+        for (name, value) in SECURITY_DEFAULTS.iter().filter(|(n, _)| *n != header::CONTENT_SECURITY_POLICY) {
+            assert_eq!(headers[name], *value, "{name}");
+        }
+        assert!(!headers.contains_key(header::STRICT_TRANSPORT_SECURITY), "HSTS only over HTTPS");
+
+        let mut headers = HeaderMap::new();
+        with_security_headers(&mut headers, &SECURITY_HEADERS_HTTPS);
+        assert_eq!(headers[header::STRICT_TRANSPORT_SECURITY], HSTS);
+        assert_eq!(headers.len(), SECURITY_DEFAULTS.len() + 1);
     }
 }

@@ -2,18 +2,17 @@
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderName, HeaderValue, Method, header};
 use tower::ServiceBuilder;
 use tower::util::option_layer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
-use tower_http::timeout::TimeoutLayer;
 use utoipa::{Modify as _, OpenApi as _};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::metrics;
-use crate::middleware::{EdgeLayer, REQUEST_ID, not_found};
+use crate::middleware::{DeadlineLayer, EdgeLayer, REQUEST_ID, not_found};
 use crate::openapi::{ApiDoc, CommonProblems};
 use crate::routes;
 use crate::state::{AppContext, AppState, HttpSettings};
@@ -50,7 +49,6 @@ pub fn router(context: AppContext) -> Router {
             ),
         ),
     );
-    let hsts = settings.secure_cookies.then(|| HeaderValue::from_static("max-age=31536000; includeSubDomains"));
     let pages = crate::pages::router(&state);
     api.route("/metrics", axum::routing::get(metrics::render))
         .merge(pages)
@@ -60,10 +58,10 @@ pub fn router(context: AppContext) -> Router {
         .fallback(not_found)
         .layer(
             ServiceBuilder::new()
-                .layer(EdgeLayer::new(hsts))
+                .layer(EdgeLayer::new(settings.secure_cookies))
                 // Without allowed origins there is nothing for CORS to add: no layer at all then.
                 .layer(option_layer((!settings.cors_origins.is_empty()).then(|| cors(&settings))))
-                .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, settings.request_timeout))
+                .layer(DeadlineLayer::new(settings.request_timeout))
                 // Every body is read by axum's extractors (`Bytes`, `Form`), which refuse more than
                 // this with 413.
                 .layer(DefaultBodyLimit::max(settings.body_limit)),
@@ -83,8 +81,8 @@ fn cors(settings: &HttpSettings) -> CorsLayer {
             header::IF_NONE_MATCH,
             HeaderName::from_static("idempotency-key"),
             HeaderName::from_static(crate::auth::CSRF_HEADER),
-            HeaderName::from_static(REQUEST_ID),
+            REQUEST_ID,
             HeaderName::from_static("traceparent"),
         ])
-        .expose_headers([header::ETAG, header::LOCATION, HeaderName::from_static(REQUEST_ID)])
+        .expose_headers([header::ETAG, header::LOCATION, REQUEST_ID])
 }
