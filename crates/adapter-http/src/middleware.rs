@@ -187,8 +187,8 @@ impl<S> Layer<S> for DeadlineLayer {
     }
 }
 
-/// Answers 503 when the rest of the stack has not answered within its time (`limit`, from
-/// the request's first poll); the rest of the request's work is dropped, which cancels it. The
+/// Answers 503 when the rest of the stack has not answered within its time (`limit`, counted
+/// from the moment it first waits); the rest of the request's work is dropped, which cancels it. The
 /// timer is armed only when the rest of the stack first waits: a request answered on its first
 /// poll (a health probe, a kept board view) never touches the runtime's timer wheel. tower-http's
 /// `Timeout` arms one for every request, a lock of the wheel when it is armed, another when it
@@ -309,8 +309,9 @@ const SECURITY_DEFAULTS: [(HeaderName, &str); 6] = [
 /// `Strict-Transport-Security`, sent besides them when the server is reached over HTTPS.
 const HSTS: &str = "max-age=31536000; includeSubDomains";
 
-/// The security headers as a header map, made once, with room for a response's own headers and
-/// the request id ([`with_security_headers`]).
+/// The security headers as a header map, made once, its index table sized for a response's own
+/// headers and the request id too ([`with_security_headers`]; a copy's entries still grow once,
+/// a copied vector having room for what it holds only).
 static SECURITY_HEADERS: LazyLock<HeaderMap> = LazyLock::new(|| security_header_map(None));
 /// The same with [`HSTS`].
 static SECURITY_HEADERS_HTTPS: LazyLock<HeaderMap> =
@@ -326,8 +327,8 @@ fn security_header_map(hsts: Option<(HeaderName, &'static str)>) -> HeaderMap {
 
 /// Gives `headers` the `security` headers it does not set itself. A copy of the made map with the
 /// response's own headers added (replacing ours of the same name, keeping each of their values)
-/// costs less than looking up and adding each of ours in the response's map, which also has to
-/// grow for them (decision 0043).
+/// costs half of looking up and adding each of ours in the response's map, which also has to
+/// grow for them (about 1,000 instructions against 2,000; decision 0043).
 fn with_security_headers(headers: &mut HeaderMap, security: &HeaderMap) {
     let own = std::mem::replace(headers, security.clone());
     headers.extend(own);
