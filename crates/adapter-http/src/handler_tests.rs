@@ -186,6 +186,7 @@ async fn a_request_that_outlives_its_time_is_a_503_problem_and_one_in_time_keeps
     let (status, headers, body) = call(router, get("/health/ready", None)).await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(headers[header::CONTENT_TYPE], "application/problem+json");
+    assert_eq!(headers[header::RETRY_AFTER], "5");
     assert_eq!(
         (body["code"].as_str(), body["instance"].as_str()),
         (Some("SERVICE_UNAVAILABLE"), Some("/health/ready"))

@@ -247,6 +247,8 @@ where
             Poll::Ready(()) => {
                 let mut response = http::Response::new(B::default());
                 *response.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+                // As every 503 of the API says: retrying is safe, after a moment.
+                response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
                 Poll::Ready(Ok(response))
             }
             Poll::Pending => Poll::Pending,
