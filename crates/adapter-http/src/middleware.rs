@@ -1,6 +1,7 @@
 //! Cross-cutting request handling that is ours rather than a tower-http layer: request ids, the
 //! access log, panics, problem rendering, security headers and the request's metrics, in one
-//! hand-written tower service ([`Edge`]).
+//! hand-written tower service ([`Edge`]); and the request time-out ([`Deadline`]), which sits
+//! inside CORS so that its 503 carries CORS headers too.
 
 use std::any::Any;
 use std::convert::Infallible;
@@ -314,13 +315,13 @@ const HSTS: &str = "max-age=31536000; includeSubDomains";
 /// The security headers as a header map, made once, its index table sized for a response's own
 /// headers and the request id too ([`with_security_headers`]; a copy's entries still grow once,
 /// a copied vector having room for what it holds only).
-static SECURITY_HEADERS: LazyLock<HeaderMap> = LazyLock::new(|| security_header_map(None));
+static SECURITY_HEADERS: LazyLock<HeaderMap> = LazyLock::new(|| security_header_map(false));
 /// The same with [`HSTS`].
-static SECURITY_HEADERS_HTTPS: LazyLock<HeaderMap> =
-    LazyLock::new(|| security_header_map(Some((header::STRICT_TRANSPORT_SECURITY, HSTS))));
+static SECURITY_HEADERS_HTTPS: LazyLock<HeaderMap> = LazyLock::new(|| security_header_map(true));
 
-fn security_header_map(hsts: Option<(HeaderName, &'static str)>) -> HeaderMap {
+fn security_header_map(https: bool) -> HeaderMap {
     let mut map = HeaderMap::with_capacity(SECURITY_DEFAULTS.len() + 8);
+    let hsts = https.then_some((header::STRICT_TRANSPORT_SECURITY, HSTS));
     for (name, value) in SECURITY_DEFAULTS.into_iter().chain(hsts) {
         map.insert(name, HeaderValue::from_static(value));
     }
