@@ -2,9 +2,7 @@
 //! unsafe requests must echo the session's CSRF token; token-authenticated ones are limited
 //! by the token's scopes.
 
-use std::net::SocketAddr;
-
-use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::extract::FromRequestParts;
 use axum::http::{HeaderMap, HeaderName, Method, header, request::Parts};
 use axum_extra::extract::CookieJar;
 use identity::{Authenticated, Credential, Scope};
@@ -12,7 +10,7 @@ use kernel::{Caller, RequestMeta};
 use subtle::ConstantTimeEq as _;
 
 use crate::error::ApiError;
-use crate::middleware::RequestId;
+use crate::middleware::RequestContext;
 use crate::state::AppState;
 
 /// The header carrying the CSRF token.
@@ -144,9 +142,10 @@ pub(crate) fn request_meta(parts: &Parts, state: &AppState) -> RequestMeta {
         .flatten()
         .and_then(|ip| ip.trim().parse::<std::net::IpAddr>().ok())
         .map(|ip| ip.to_string());
-    let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(addr)| addr.ip().to_string());
+    let context = parts.extensions.get::<RequestContext>();
+    let peer = context.and_then(|c| c.peer).map(|addr| addr.ip().to_string());
     RequestMeta {
-        request_id: parts.extensions.get::<RequestId>().map(|r| r.as_str().to_owned()),
+        request_id: context.map(|c| c.id().to_owned()),
         trace_id: trace_id(&parts.headers),
         client_ip: forwarded.or(peer),
         user_agent: header("user-agent").map(|ua| ua.chars().take(512).collect()),

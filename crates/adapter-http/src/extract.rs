@@ -1,26 +1,49 @@
 //! Extractors whose every rejection is a clear problem: JSON bodies (parsed, then validated
 //! with garde), path ids, query strings and `If-Match`.
 
-use axum::body::Bytes;
+use axum::body::{Body, Bytes};
 use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request};
 use axum::http::{HeaderMap, HeaderValue, header, request::Parts};
+use http_body_util::LengthLimitError;
 use kernel::Version;
 use serde::de::DeserializeOwned;
 
 use crate::error::{ApiError, FieldError};
+use crate::state::AppState;
+
+/// Why a request's body could not be read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum BodyError {
+    /// Longer than the configured limit.
+    TooLarge,
+    /// The connection failed while it was being read.
+    Unreadable,
+}
+
+/// Reads a request's whole body, refusing one longer than `limit` bytes. Every body Corkboard
+/// reads comes through here (JSON bodies below, page forms in `pages::form`), so the limit needs
+/// no layer putting it into every request's extensions (decision 0044).
+pub(crate) async fn read_body(body: Body, limit: usize) -> Result<Bytes, BodyError> {
+    axum::body::to_bytes(body, limit).await.map_err(|error| {
+        if std::error::Error::source(&error).is_some_and(<dyn std::error::Error>::is::<LengthLimitError>) {
+            BodyError::TooLarge
+        } else {
+            BodyError::Unreadable
+        }
+    })
+}
 
 /// A JSON body, deserialised and then validated; unknown fields are refused by the DTOs.
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct ApiJson<T>(pub T);
 
-impl<S, T> FromRequest<S> for ApiJson<T>
+impl<T> FromRequest<AppState> for ApiJson<T>
 where
-    S: Send + Sync,
     T: DeserializeOwned + garde::Validate<Context = ()>,
 {
     type Rejection = ApiError;
 
-    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
         if !is_json(req.headers()) {
             return Err(ApiError::new(
                 axum::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -28,13 +51,13 @@ where
                 "Send the body as application/json.",
             ));
         }
-        let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
-            let status = rejection.status();
-            if status == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::new(status, "PAYLOAD_TOO_LARGE", "The request body is too large.")
-            } else {
-                ApiError::bad_request("MALFORMED_BODY", "The request body could not be read.")
-            }
+        let bytes = read_body(req.into_body(), state.settings.body_limit).await.map_err(|error| match error {
+            BodyError::TooLarge => ApiError::new(
+                axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+                "PAYLOAD_TOO_LARGE",
+                "The request body is too large.",
+            ),
+            BodyError::Unreadable => ApiError::bad_request("MALFORMED_BODY", "The request body could not be read."),
         })?;
         if has_escaped_nul(&bytes) {
             return Err(nul_refused("body"));

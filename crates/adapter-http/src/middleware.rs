@@ -6,6 +6,7 @@
 use std::any::Any;
 use std::convert::Infallible;
 use std::future::Future;
+use std::net::SocketAddr;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::{Arc, LazyLock};
@@ -13,7 +14,7 @@ use std::task::{Context, Poll};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::body::{Body, Bytes, HttpBody};
-use axum::extract::{MatchedPath, Request};
+use axum::extract::{ConnectInfo, MatchedPath, Request};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use pin_project_lite::pin_project;
@@ -24,15 +25,21 @@ use tracing::Span;
 use crate::error::{ProblemParts, default_parts, render};
 use crate::metrics::{Measured, RequestMetrics};
 
-/// The request id of the current request, in the request's extensions: a header value
-/// already, so echoing and logging it copies nothing.
+/// Who sent the current request and under which id, in the request's extensions (one entry
+/// for both, decision 0044).
 #[derive(Debug, Clone)]
-pub(crate) struct RequestId(pub HeaderValue);
+pub(crate) struct RequestContext {
+    /// The request id: a header value already, so echoing and logging it copies nothing.
+    pub id: HeaderValue,
+    /// The client's address, as the connection gave it (axum's `ConnectInfo`, which the edge
+    /// takes out of the extensions: a fourth entry there makes the map grow on every request).
+    pub peer: Option<SocketAddr>,
+}
 
-impl RequestId {
+impl RequestContext {
     /// The id as text (always visible ASCII: accepted ones are checked, ours are UUIDs).
-    pub(crate) fn as_str(&self) -> &str {
-        self.0.to_str().unwrap_or_default()
+    pub(crate) fn id(&self) -> &str {
+        self.id.to_str().unwrap_or_default()
     }
 }
 
@@ -110,7 +117,9 @@ where
             None => new_request_id(),
         };
         let span = request_span(&req, &id);
-        req.extensions_mut().insert(RequestId(id.clone()));
+        let extensions = req.extensions_mut();
+        let peer = extensions.remove::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(addr)| addr);
+        extensions.insert(RequestContext { id: id.clone(), peer });
         // Kept for an error's problem document; the clone shares the URI's bytes.
         let uri = req.uri().clone();
         let inner = span.in_scope(|| self.inner.call(req));

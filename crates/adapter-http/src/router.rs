@@ -1,7 +1,6 @@
 //! The whole HTTP surface and its middleware stack.
 
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, HeaderValue, Method, header};
 use tower::ServiceBuilder;
 use tower::util::option_layer;
@@ -33,9 +32,13 @@ pub(crate) fn api_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
 ///
 /// Layers, outermost first: the edge (request id, span and access log, panics, problem rendering,
 /// which must see every error including panics and timeouts, security headers, and HTTP metrics,
-/// which see the final status), CORS, timeout, body limit. They are applied in one `layer` call: each call
+/// which see the final status), CORS, timeout. They are applied in one `layer` call: each call
 /// wraps every route in a boxed service of its own, a clone and two allocations per request. `GET /metrics` is outside `/api/v1` and outside
 /// the OpenAPI document, like `/docs` and the pages (`/login`, `/`, `/settings/tokens`).
+///
+/// There is no body-limit layer: every body is read through `extract::read_body`,
+/// which applies the configured limit (a `DefaultBodyLimit` layer would put it into every
+/// request's extensions; axum's extractors without one fall back to 2 MB, decision 0044).
 pub fn router(context: AppContext) -> Router {
     let state = AppState::from(context);
     let settings = state.settings.clone();
@@ -61,10 +64,7 @@ pub fn router(context: AppContext) -> Router {
                 .layer(EdgeLayer::new(settings.secure_cookies))
                 // Without allowed origins there is nothing for CORS to add: no layer at all then.
                 .layer(option_layer((!settings.cors_origins.is_empty()).then(|| cors(&settings))))
-                .layer(DeadlineLayer::new(settings.request_timeout))
-                // Every body is read by axum's extractors (`Bytes`, `Form`), which refuse more than
-                // this with 413.
-                .layer(DefaultBodyLimit::max(settings.body_limit)),
+                .layer(DeadlineLayer::new(settings.request_timeout)),
         )
 }
 

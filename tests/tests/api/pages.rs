@@ -103,6 +103,21 @@ async fn a_wrong_password_shows_the_form_again_with_401_and_no_cookie() {
 }
 
 #[tokio::test]
+async fn a_form_over_the_body_limit_is_refused_with_413_and_signs_nobody_in() {
+    for app in TestApp::each_backend().await {
+        app.user("ann@x.io", false).await;
+        let browser = Browser::new(&app.address);
+        // Over the server's 1 MiB limit, under axum's own default of 2 MB.
+        let over = "x".repeat(1536 * 1024);
+        let page = browser.post("/login", &[("email", "ann@x.io"), ("password", over.as_str())]).await;
+        assert_eq!(page.status, 413);
+        assert!(page.headers.get("set-cookie").is_none());
+        assert!(page.header("content-type").starts_with("text/html"));
+        assert_eq!(browser.get("/").await.status, 303, "still signed out");
+    }
+}
+
+#[tokio::test]
 async fn a_cross_origin_sign_in_post_is_refused() {
     for app in TestApp::each_backend().await {
         app.user("ann@x.io", false).await;

@@ -6,6 +6,7 @@
 //! by the same code as the API's `X-CSRF-Token` check), or nothing happens and the answer is
 //! 403.
 
+use axum::body::Body;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
@@ -14,6 +15,7 @@ use axum::response::{IntoResponse, Response};
 use super::layout::Viewer;
 use super::{PageError, see_other};
 use crate::auth::{Auth, session_auth};
+use crate::extract::{BodyError, read_body};
 use crate::state::AppState;
 
 /// A signed-in user (through the session cookie; pages do not take bearer tokens).
@@ -67,9 +69,15 @@ impl Fields {
     }
 }
 
-/// Reads a form body; anything else is a 400 or 415 page.
-pub(crate) async fn read_fields(req: Request, state: &AppState) -> Result<Fields, PageError> {
-    match axum::Form::<Vec<(String, String)>>::from_request(req, state).await {
+/// Reads a form body; anything else is a 400, 413 or 415 page.
+pub(crate) async fn read_fields(parts: Parts, body: Body, state: &AppState) -> Result<Fields, PageError> {
+    let bytes = read_body(body, state.settings.body_limit).await.map_err(|error| match error {
+        BodyError::TooLarge => PageError::new(StatusCode::PAYLOAD_TOO_LARGE, "The form is too large."),
+        BodyError::Unreadable => PageError::new(StatusCode::BAD_REQUEST, "The form could not be read."),
+    })?;
+    // axum's form extractor checks the media type and parses; the body is already within the limit.
+    match axum::Form::<Vec<(String, String)>>::from_request(Request::from_parts(parts, Body::from(bytes)), state).await
+    {
         Ok(axum::Form(fields)) => Ok(Fields(fields)),
         Err(rejection) => {
             let status = rejection.status();
@@ -94,7 +102,7 @@ impl FromRequest<AppState> for PageForm {
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
         let (mut parts, body) = req.into_parts();
         let user = PageUser::from_request_parts(&mut parts, state).await?;
-        let fields = read_fields(Request::from_parts(parts, body), state).await.map_err(IntoResponse::into_response)?;
+        let fields = read_fields(parts, body, state).await.map_err(IntoResponse::into_response)?;
         let sent = fields.get("csrf_token").unwrap_or_default();
         if !user.0.csrf_matches(sent.as_bytes()) {
             return Err(PageError::csrf().into_response());

@@ -55,7 +55,7 @@ pub(crate) async fn submit(State(s): State<AppState>, req: Request) -> Response 
     let (parts, body) = req.into_parts();
     let meta = request_meta(&parts, &s);
     let previous = session_secret(&parts, &s);
-    let fields = match read_fields(Request::from_parts(parts, body), &s).await {
+    let fields = match read_fields(parts, body, &s).await {
         Ok(fields) => fields,
         Err(e) => return e.into_response(),
     };
