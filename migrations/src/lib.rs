@@ -15,6 +15,7 @@ mod m0005_reminders;
 mod m0006_notifications;
 mod m0007_sso;
 mod m0008_board_revisions;
+mod m0009_audit_seals;
 pub mod script;
 
 /// Every migration, in order.
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0006_notifications::Migration),
             Box::new(m0007_sso::Migration),
             Box::new(m0008_board_revisions::Migration),
+            Box::new(m0009_audit_seals::Migration),
         ]
     }
 }

@@ -79,6 +79,7 @@ impl From<BoardError> for ApiError {
 pub(crate) fn audit(e: AuditError) -> ApiError {
     match e {
         AuditError::Invalid { field, message } => ApiError::invalid_field(field, message),
+        AuditError::Forbidden => ApiError::forbidden("FORBIDDEN", "Only administrators may do this."),
         AuditError::Unavailable(why) => ApiError::unavailable(&why),
         AuditError::Unexpected(e) => ApiError::internal(e.as_ref()),
     }

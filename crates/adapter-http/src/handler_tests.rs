@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use audit::{AuditService, MockAuditLog};
+use audit::{AuditService, MockAuditLog, MockAuditSeals};
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use board::{BoardService, MockBoardStore, MockUserDirectory};
@@ -98,7 +98,7 @@ fn app_with(
     crate::router(AppContext {
         identity: Arc::new(identity),
         boards: Arc::new(boards),
-        audit: Arc::new(AuditService::new(Arc::new(MockAuditLog::new()))),
+        audit: Arc::new(AuditService::new(Arc::new(MockAuditLog::new()), Arc::new(MockAuditSeals::new()))),
         notes: Arc::new(notes),
         reminders: Arc::new(reminders),
         notifications: Arc::new(notifications),

@@ -4,6 +4,7 @@ use audit::{AuditEvent, AuditFilter, AuditLog, Visibility};
 use kernel::{BoardId, Page, PageRequest, RepoError, TokenId, UserId};
 use sea_orm::sea_query::Query;
 use sea_orm::{ColumnTrait as _, Condition, EntityTrait as _, QueryFilter as _, QueryOrder as _, QuerySelect as _};
+use uuid::Uuid;
 
 use crate::Db;
 use crate::entity::{audit_event, board_member};
@@ -65,7 +66,7 @@ fn selected(filter: &AuditFilter) -> Condition {
     c
 }
 
-fn from_row(row: audit_event::Model) -> AuditEvent {
+pub(crate) fn from_row(row: audit_event::Model) -> AuditEvent {
     AuditEvent {
         id: row.id,
         occurred_at: row.occurred_at,
@@ -102,5 +103,20 @@ impl AuditLog for SeaAuditLog {
         }
         let rows = query.all(self.db.reads()).await.repo()?;
         Ok(Page::from_overfetch(rows.into_iter().map(from_row).collect(), page, |e| e.id))
+    }
+
+    async fn oldest_first(
+        &self,
+        filter: &AuditFilter,
+        after: Option<Uuid>,
+        limit: u64,
+    ) -> Result<Vec<AuditEvent>, RepoError> {
+        let mut query =
+            audit_event::Entity::find().filter(selected(filter)).order_by_asc(audit_event::Column::Id).limit(limit);
+        if let Some(after) = after {
+            query = query.filter(audit_event::Column::Id.gt(after));
+        }
+        let rows = query.all(self.db.reads()).await.repo()?;
+        Ok(rows.into_iter().map(from_row).collect())
     }
 }

@@ -5,6 +5,7 @@
 //! [`sea_orm::DatabaseTransaction`] and roll back when dropped without commit.
 
 mod audit_log;
+mod audit_seals;
 mod board_store;
 mod db;
 mod entity;
@@ -16,6 +17,7 @@ mod reminders_store;
 mod sql;
 
 pub use audit_log::SeaAuditLog;
+pub use audit_seals::{SeaAuditSeals, SeaSealTx};
 pub use board_store::{SeaBoardStore, SeaBoardTx};
 pub use db::Db;
 pub use identity_store::{SeaIdentityStore, SeaIdentityTx, SeaSessionStore, SeaSsoLoginStore};

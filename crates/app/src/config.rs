@@ -77,6 +77,8 @@ pub struct Config {
     pub auth: AuthConfig,
     /// The reminder scheduler worker.
     pub reminders: RemindersConfig,
+    /// The audit log's sealing worker.
+    pub audit: AuditConfig,
     /// Single sign-on through OpenID Connect providers.
     pub oidc: OidcConfig,
 }
@@ -145,6 +147,16 @@ pub struct RemindersConfig {
     pub poll_interval_ms: u64,
     /// How many reminders (and occurrences) one tick fires at most.
     pub batch_size: u64,
+}
+
+/// The worker that seals the audit log in hash-chained batches (runs when `workers` is on).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditConfig {
+    /// How often the worker seals the events written since the last seal, in milliseconds.
+    pub seal_interval_ms: u64,
+    /// How many events one seal covers at most.
+    pub seal_batch_size: u64,
 }
 
 /// HTTP limits and policies.
@@ -224,6 +236,7 @@ impl Default for Config {
                 hash_concurrency: std::thread::available_parallelism().map_or(1, |n| (n.get() / 2).max(1)),
             },
             reminders: RemindersConfig { poll_interval_ms: 1000, batch_size: 100 },
+            audit: AuditConfig { seal_interval_ms: 1000, seal_batch_size: 1000 },
             oidc: OidcConfig {
                 providers: Vec::new(),
                 http_timeout_secs: default_oidc_timeout(),
@@ -328,6 +341,12 @@ impl Config {
         if !(1..=10_000).contains(&self.reminders.batch_size) {
             errors.push("reminders.batch_size: must be 1 to 10000".into());
         }
+        if !(10..=3_600_000).contains(&self.audit.seal_interval_ms) {
+            errors.push("audit.seal_interval_ms: must be 10 to 3600000 (an hour)".into());
+        }
+        if !(1..=10_000).contains(&self.audit.seal_batch_size) {
+            errors.push("audit.seal_batch_size: must be 1 to 10000".into());
+        }
         self.validate_oidc(&mut errors);
         if errors.is_empty() { Ok(()) } else { Err(ConfigErrors(errors)) }
     }
@@ -408,12 +427,14 @@ mod tests {
     }
 
     #[test]
-    fn reminder_worker_settings_are_bounded() {
+    fn worker_settings_are_bounded() {
         let mut c = Config::default();
         c.reminders.poll_interval_ms = 0;
         c.reminders.batch_size = 0;
+        c.audit.seal_interval_ms = 5;
+        c.audit.seal_batch_size = 10_001;
         let errors = c.validate().unwrap_err().0;
-        assert_eq!(errors.len(), 2, "{errors:?}");
+        assert_eq!(errors.len(), 4, "{errors:?}");
     }
 
     #[test]

@@ -31,7 +31,14 @@ pub struct App {
     readiness: Arc<Checks>,
     grace: Duration,
     services: Services,
-    workers: Option<Duration>,
+    workers: Option<WorkerIntervals>,
+}
+
+/// How often each background worker ticks.
+#[derive(Debug, Clone, Copy)]
+struct WorkerIntervals {
+    reminders: Duration,
+    seals: Duration,
 }
 
 impl App {
@@ -54,7 +61,10 @@ impl App {
         let services = Services::connect(config).await?;
         let readiness = Arc::new(Checks::new(services.db.clone(), services.redis.clone()));
         let router = services.router(config, readiness.clone());
-        let workers = config.workers.then(|| Duration::from_millis(config.reminders.poll_interval_ms));
+        let workers = config.workers.then(|| WorkerIntervals {
+            reminders: Duration::from_millis(config.reminders.poll_interval_ms),
+            seals: Duration::from_millis(config.audit.seal_interval_ms),
+        });
         Ok(Self {
             listener,
             router,
@@ -83,9 +93,15 @@ impl App {
         let serve = axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(stop.clone().cancelled_owned());
         let server = tokio::spawn(serve.into_future());
-        let worker = self
+        let workers: Vec<_> = self
             .workers
-            .map(|interval| workers::spawn_scheduler(self.services.scheduler.clone(), interval, stop.child_token()));
+            .map(|every| {
+                vec![
+                    workers::spawn_scheduler(self.services.scheduler.clone(), every.reminders, stop.child_token()),
+                    workers::spawn_sealer(self.services.sealer.clone(), every.seals, stop.child_token()),
+                ]
+            })
+            .unwrap_or_default();
         shutdown.await;
         tracing::info!("shutting down: draining in-flight requests");
         self.readiness.start_draining();
@@ -98,10 +114,10 @@ impl App {
                 "requests still running after the grace period; stopping"
             );
         }
-        if let Some(worker) = worker
-            && let Err(e) = worker.await
-        {
-            tracing::error!(error = %e, "reminder worker failed");
+        for worker in workers {
+            if let Err(e) = worker.await {
+                tracing::error!(error = %e, "a background worker failed");
+            }
         }
         tracing::info!("stopped");
         Ok(())

@@ -7,10 +7,11 @@ use adapter_http::{AppContext, BoardViewCache, HttpSettings, Readiness};
 use adapter_oidc::{OidcProvider, OidcSettings};
 use adapter_redis::{RedisPool, RedisSessionStore};
 use adapter_sea_orm::{
-    Db, SeaAuditLog, SeaBoardStore, SeaIdentityStore, SeaNoteStore, SeaReminderStore, SeaSessionStore, SeaSsoLoginStore,
+    Db, SeaAuditLog, SeaAuditSeals, SeaBoardStore, SeaIdentityStore, SeaNoteStore, SeaReminderStore, SeaSessionStore,
+    SeaSsoLoginStore,
 };
 use anyhow::Context as _;
-use audit::AuditService;
+use audit::{AuditService, Sealer};
 use board::BoardService;
 use identity::{Argon2Hasher, IdentityProvider, IdentityService, SessionPolicy, SessionStore, SsoProviderInfo};
 use kernel::{Clock, IdGen, SystemClock, UuidV7};
@@ -40,6 +41,8 @@ pub struct Services {
     pub notifications: Arc<NotificationService>,
     /// Fires due reminders; the worker ticks it (see `workers`).
     pub scheduler: Arc<Scheduler>,
+    /// Seals the audit log; the worker ticks it (see `workers`).
+    pub sealer: Arc<Sealer>,
 }
 
 impl Services {
@@ -95,8 +98,10 @@ impl Services {
         let reminders =
             ReminderService::new(reminder_store.clone(), reminder_store.clone(), clock.clone(), ids.clone());
         let notifications = NotificationService::new(reminder_store.clone(), clock.clone()).with_ids(ids.clone());
-        let scheduler = Scheduler::new(reminder_store, clock, ids, config.reminders.batch_size);
-        let audit = AuditService::new(Arc::new(SeaAuditLog::new(db.clone())));
+        let scheduler = Scheduler::new(reminder_store, clock.clone(), ids, config.reminders.batch_size);
+        let seals = Arc::new(SeaAuditSeals::new(db.clone()));
+        let audit = AuditService::new(Arc::new(SeaAuditLog::new(db.clone())), seals.clone());
+        let sealer = Sealer::new(seals, clock, config.audit.seal_batch_size);
         Ok(Self {
             db,
             redis,
@@ -107,6 +112,7 @@ impl Services {
             reminders: Arc::new(reminders),
             notifications: Arc::new(notifications),
             scheduler: Arc::new(scheduler),
+            sealer: Arc::new(sealer),
         })
     }
 

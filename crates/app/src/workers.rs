@@ -1,25 +1,42 @@
 //! Background workers of the server process, on when `workers` is (the default;
-//! `CORKBOARD_WORKERS=false` turns them off for an instance). Today: the reminder scheduler.
+//! `CORKBOARD_WORKERS=false` turns them off for an instance): the reminder scheduler and the
+//! audit log's sealer. Several instances may run them at once: scheduler ticks claim disjoint
+//! batches on PostgreSQL and occurrence records make each firing happen once in effect;
+//! sealings take turns under an advisory lock.
 //!
-//! The scheduler worker calls [`Scheduler::tick_report`] every `reminders.poll_interval_ms`. A tick
-//! that used its whole batch (reminders fired or parked) is followed by another at once
-//! (catching up after downtime); a failed tick is logged and retried at the next interval.
-//! Cancelling the token stops the loop between ticks: a tick in progress finishes (and commits)
-//! first, so stopping never leaves a half-done unit of work. Several instances may run the worker at once: ticks claim disjoint
-//! batches on PostgreSQL and occurrence records make each firing happen once in effect.
+//! Each worker ticks every interval; a tick that used its whole batch is followed by another at
+//! once (catching up after downtime or a burst); a failed tick is logged and retried at the
+//! next interval. Cancelling the token stops the loop between ticks: a tick in progress
+//! finishes (and commits) first, so stopping never leaves a half-done unit of work.
 //!
 //! Metrics: `reminders_fired_total` (counter), `reminders_parked_total` (counter: due reminders
 //! whose stored row could not be read, taken out of the queue),
 //! `reminder_ticks_total{outcome="ok|error"}` (counter), `reminder_tick_duration_seconds`
-//! (histogram) and `reminder_lateness_seconds` (histogram: each firing's fire time minus due
-//! time).
+//! (histogram), `reminder_lateness_seconds` (histogram: each firing's fire time minus due
+//! time); `audit_events_sealed_total` (counter) and `audit_seal_ticks_total{outcome}` (counter).
 
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
+use audit::Sealer;
 use reminders::Scheduler;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
+
+/// Runs `tick` every `interval` until `stop` is cancelled; a tick that returns `true` (more
+/// work waiting) is followed by the next one at once.
+async fn every<F: Future<Output = bool>>(interval: Duration, stop: CancellationToken, mut tick: impl FnMut() -> F) {
+    while !stop.is_cancelled() {
+        if tick().await {
+            continue;
+        }
+        tokio::select! {
+            () = stop.cancelled() => break,
+            () = tokio::time::sleep(interval) => {}
+        }
+    }
+}
 
 /// Starts the scheduler worker; it runs until `stop` is cancelled.
 pub(crate) fn spawn_scheduler(
@@ -33,13 +50,13 @@ pub(crate) fn spawn_scheduler(
             batch_size = scheduler.batch_size(),
             "reminder worker started"
         );
-        while !stop.is_cancelled() {
+        every(interval, stop, || async {
             let started = std::time::Instant::now();
             let result = scheduler.tick_report().await;
             metrics::histogram!("reminder_tick_duration_seconds").record(started.elapsed().as_secs_f64());
             let outcome = if result.is_ok() { "ok" } else { "error" };
             metrics::counter!("reminder_ticks_total", "outcome" => outcome).increment(1);
-            let again = match result {
+            match result {
                 Ok(report) => {
                     let fired = report.fired();
                     for late in &report.lateness {
@@ -58,15 +75,33 @@ pub(crate) fn spawn_scheduler(
                     tracing::warn!(%error, "reminder tick failed; retrying at the next interval");
                     false
                 }
-            };
-            if again {
-                continue;
             }
-            tokio::select! {
-                () = stop.cancelled() => break,
-                () = tokio::time::sleep(interval) => {}
-            }
-        }
+        })
+        .await;
         tracing::info!("reminder worker stopped");
+    })
+}
+
+/// Starts the audit sealer; it runs until `stop` is cancelled.
+pub(crate) fn spawn_sealer(sealer: Arc<Sealer>, interval: Duration, stop: CancellationToken) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        tracing::info!(interval_ms = interval.as_millis(), batch_size = sealer.batch_size(), "audit sealer started");
+        every(interval, stop, || async {
+            let result = sealer.seal_pending().await;
+            let outcome = if result.is_ok() { "ok" } else { "error" };
+            metrics::counter!("audit_seal_ticks_total", "outcome" => outcome).increment(1);
+            match result {
+                Ok(report) => {
+                    metrics::counter!("audit_events_sealed_total").increment(report.sealed);
+                    report.filled(sealer.batch_size())
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "sealing the audit log failed; retrying at the next interval");
+                    false
+                }
+            }
+        })
+        .await;
+        tracing::info!("audit sealer stopped");
     })
 }

@@ -13,6 +13,9 @@ pub enum AuditError {
         /// Why it was refused.
         message: String,
     },
+    /// Only administrators may do this.
+    #[error("only administrators may do this")]
+    Forbidden,
     /// The store did not answer in time.
     #[error("store unavailable: {0}")]
     Unavailable(String),

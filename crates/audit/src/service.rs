@@ -2,16 +2,23 @@
 
 use std::sync::Arc;
 
+use futures::stream::{self, BoxStream, StreamExt as _, TryStreamExt as _};
 use kernel::{Caller, Page, PageRequest};
+use uuid::Uuid;
 
 use crate::error::AuditError;
 use crate::model::{AuditEvent, AuditFilter, Visibility};
-use crate::ports::AuditLog;
+use crate::ports::{AuditLog, AuditSeals};
+use crate::seal::{self, Verification};
+
+/// Events read per round trip by the export.
+const EXPORT_BATCH: u64 = 500;
 
 /// Queries over the audit log, limited to what the caller may see.
 #[derive(Clone)]
 pub struct AuditService {
     log: Arc<dyn AuditLog>,
+    seals: Arc<dyn AuditSeals>,
 }
 
 impl std::fmt::Debug for AuditService {
@@ -21,9 +28,9 @@ impl std::fmt::Debug for AuditService {
 }
 
 impl AuditService {
-    /// A service over `log`.
-    pub fn new(log: Arc<dyn AuditLog>) -> Self {
-        Self { log }
+    /// A service over `log` and its `seals`.
+    pub fn new(log: Arc<dyn AuditLog>, seals: Arc<dyn AuditSeals>) -> Self {
+        Self { log, seals }
     }
 
     /// Events matching `filter` that the caller may see, newest first.
@@ -34,11 +41,7 @@ impl AuditService {
         filter: AuditFilter,
         page: PageRequest,
     ) -> Result<Page<AuditEvent>, AuditError> {
-        if let (Some(from), Some(to)) = (filter.from, filter.to)
-            && from >= to
-        {
-            return Err(AuditError::Invalid { field: "from", message: "must be earlier than 'to'".into() });
-        }
+        check_window(&filter)?;
         if caller.is_admin {
             return Ok(self.log.list(Visibility::All, &filter, page).await?);
         }
@@ -52,6 +55,57 @@ impl AuditService {
             event
         }))
     }
+
+    /// Every event matching `filter`, oldest first, read in batches as the stream is
+    /// consumed (administrators only). The caller and the filter are checked before the
+    /// first read; a store failure later ends the stream with the error.
+    pub fn export(
+        &self,
+        caller: &Caller,
+        filter: AuditFilter,
+    ) -> Result<BoxStream<'static, Result<AuditEvent, AuditError>>, AuditError> {
+        require_admin(caller)?;
+        check_window(&filter)?;
+        let log = self.log.clone();
+        let batches = stream::try_unfold(Some(None::<Uuid>), move |cursor| {
+            let (log, filter) = (log.clone(), filter.clone());
+            async move {
+                let Some(after) = cursor else { return Ok::<_, AuditError>(None) };
+                let batch = log.oldest_first(&filter, after, EXPORT_BATCH).await?;
+                let next = (batch.len() as u64 == EXPORT_BATCH).then(|| batch.last().map(|e| e.id));
+                if batch.is_empty() {
+                    return Ok(None);
+                }
+                Ok(Some((stream::iter(batch.into_iter().map(Ok::<_, AuditError>)), next)))
+            }
+        });
+        Ok(batches.try_flatten().boxed())
+    }
+
+    /// Checks the hash chain over the whole log (administrators only).
+    #[tracing::instrument(skip_all, err(level = "info"))]
+    pub async fn verify(&self, caller: &Caller) -> Result<Verification, AuditError> {
+        require_admin(caller)?;
+        let report = seal::verify(self.seals.as_ref()).await?;
+        if let Some(broken) = &report.first_break {
+            tracing::error!(seal = broken.seal_seq, event = ?broken.event_id, kind = broken.kind.as_str(),
+                "the audit log's hash chain is broken");
+        }
+        Ok(report)
+    }
+}
+
+fn require_admin(caller: &Caller) -> Result<(), AuditError> {
+    if caller.is_admin { Ok(()) } else { Err(AuditError::Forbidden) }
+}
+
+fn check_window(filter: &AuditFilter) -> Result<(), AuditError> {
+    match (filter.from, filter.to) {
+        (Some(from), Some(to)) if from >= to => {
+            Err(AuditError::Invalid { field: "from", message: "must be earlier than 'to'".into() })
+        }
+        _ => Ok(()),
+    }
 }
 
 #[cfg(test)]
@@ -61,7 +115,11 @@ mod tests {
     use uuid::Uuid;
 
     use super::*;
-    use crate::ports::MockAuditLog;
+    use crate::ports::{MockAuditLog, MockAuditSeals};
+
+    fn service(log: MockAuditLog) -> AuditService {
+        AuditService::new(Arc::new(log), Arc::new(MockAuditSeals::new()))
+    }
 
     fn caller(admin: bool) -> Caller {
         Caller::user(UserId::from_uuid(Uuid::from_u128(7)), admin)
@@ -74,10 +132,7 @@ mod tests {
             .withf(|v, _, _| *v == Visibility::All)
             .times(1)
             .returning(|_, _, _| Ok(Page { items: vec![], next_cursor: None }));
-        AuditService::new(Arc::new(log))
-            .list(&caller(true), AuditFilter::default(), PageRequest::first())
-            .await
-            .unwrap();
+        service(log).list(&caller(true), AuditFilter::default(), PageRequest::first()).await.unwrap();
     }
 
     #[tokio::test]
@@ -88,10 +143,7 @@ mod tests {
             .withf(move |v, _, _| *v == Visibility::MemberOf(me))
             .times(1)
             .returning(|_, _, _| Ok(Page { items: vec![], next_cursor: None }));
-        AuditService::new(Arc::new(log))
-            .list(&caller(false), AuditFilter::default(), PageRequest::first())
-            .await
-            .unwrap();
+        service(log).list(&caller(false), AuditFilter::default(), PageRequest::first()).await.unwrap();
     }
 
     fn event(actor: UserId) -> AuditEvent {
@@ -120,10 +172,7 @@ mod tests {
         let mut log = MockAuditLog::new();
         log.expect_list()
             .returning(move |_, _, _| Ok(Page { items: vec![event(me), event(colleague)], next_cursor: None }));
-        let page = AuditService::new(Arc::new(log))
-            .list(&caller(false), AuditFilter::default(), PageRequest::first())
-            .await
-            .unwrap();
+        let page = service(log).list(&caller(false), AuditFilter::default(), PageRequest::first()).await.unwrap();
         assert_eq!(page.items[0].client_ip.as_deref(), Some("10.1.2.3"), "my own events keep it");
         assert_eq!((page.items[1].client_ip.as_ref(), page.items[1].user_agent.as_ref()), (None, None));
     }
@@ -134,7 +183,7 @@ mod tests {
         log.expect_list().never();
         let at = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
         let filter = AuditFilter { from: Some(at), to: Some(at), ..AuditFilter::default() };
-        let err = AuditService::new(Arc::new(log)).list(&caller(true), filter, PageRequest::first()).await;
+        let err = service(log).list(&caller(true), filter, PageRequest::first()).await;
         assert!(matches!(err, Err(AuditError::Invalid { field: "from", .. })));
     }
 }

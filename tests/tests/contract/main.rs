@@ -4,6 +4,7 @@
 // Helpers of a test binary are test code too: a failed unwrap is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod audit_seals;
 mod board_store;
 mod db;
 mod events;

@@ -19,6 +19,8 @@ pub struct Model {
     pub trace_id: Option<String>,
     pub client_ip: Option<String>,
     pub user_agent: Option<String>,
+    pub seal_seq: Option<i64>,
+    pub digest: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -7,6 +7,7 @@
 
 pub(crate) mod access_token;
 pub(crate) mod audit_event;
+pub(crate) mod audit_seal;
 pub(crate) mod board;
 pub(crate) mod board_column;
 pub(crate) mod board_member;

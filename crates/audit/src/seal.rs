@@ -1,0 +1,506 @@
+//! Sealing the log in hash-chained batches, and checking the chain (decision 0045).
+
+use std::sync::Arc;
+
+use chrono::{DateTime, SubsecRound as _, Utc};
+use kernel::{Clock, RepoError};
+use uuid::Uuid;
+
+use crate::chain::{Digest, SealHeader, event_digest, seal_hash};
+use crate::error::AuditError;
+use crate::model::AuditEvent;
+use crate::ports::AuditSeals;
+
+/// A seal to write: its header, how many events it covers and its hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Seal {
+    /// Number, previous hash, time.
+    pub header: SealHeader,
+    /// How many events it covers.
+    pub event_count: u64,
+    /// [`seal_hash`] of the header and the events.
+    pub hash: Digest,
+}
+
+/// A seal as read back: its hashes as stored text, which a check must parse and may find
+/// altered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredSeal {
+    /// The seal's number.
+    pub seq: i64,
+    /// The previous seal's hash, as stored.
+    pub prev_hash: String,
+    /// When it was sealed.
+    pub sealed_at: DateTime<Utc>,
+    /// How many events it says it covers.
+    pub event_count: i64,
+    /// Its hash, as stored.
+    pub hash: String,
+}
+
+/// A sealed event as read back, with the digest stored for it when it was sealed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SealedEvent {
+    /// The seal that covers it.
+    pub seal_seq: i64,
+    /// The event's digest, as stored.
+    pub digest: String,
+    /// The event.
+    pub event: AuditEvent,
+}
+
+/// Events that no seal checked so far accounts for.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct EventCounts {
+    /// Events not sealed yet.
+    pub unsealed: u64,
+    /// Events that name a seal outside the checked range (its row is gone).
+    pub outside: u64,
+}
+
+/// What one round of sealing did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SealReport {
+    /// Events sealed.
+    pub sealed: u64,
+    /// The new seal's number, when one was written.
+    pub seq: Option<i64>,
+}
+
+impl SealReport {
+    /// Whether the round used its whole batch (more may be waiting).
+    pub fn filled(&self, batch_size: u64) -> bool {
+        self.sealed >= batch_size
+    }
+}
+
+/// Seals the events written since the last seal. Writers never wait for it: events are
+/// appended without a hash, and sealing takes them afterwards, one batch at a time.
+pub struct Sealer {
+    seals: Arc<dyn AuditSeals>,
+    clock: Arc<dyn Clock>,
+    batch_size: u64,
+}
+
+impl std::fmt::Debug for Sealer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sealer").field("batch_size", &self.batch_size).finish_non_exhaustive()
+    }
+}
+
+impl Sealer {
+    /// A sealer that seals up to `batch_size` events per seal.
+    pub fn new(seals: Arc<dyn AuditSeals>, clock: Arc<dyn Clock>, batch_size: u64) -> Self {
+        Self { seals, clock, batch_size: batch_size.max(1) }
+    }
+
+    /// Events per seal, at most.
+    pub fn batch_size(&self) -> u64 {
+        self.batch_size
+    }
+
+    /// Seals the oldest unsealed events (up to the batch size) under one new seal chained to
+    /// the newest one, in one transaction; does nothing when every event is sealed.
+    #[tracing::instrument(skip_all, err(level = "warn"))]
+    pub async fn seal_pending(&self) -> Result<SealReport, AuditError> {
+        let tx = self.seals.begin_sealing().await?;
+        let head = tx.head().await?;
+        let events = tx.unsealed(self.batch_size).await?;
+        if events.is_empty() {
+            return Ok(SealReport::default());
+        }
+        let (seq, prev_hash) = match head {
+            None => (1, Digest::GENESIS),
+            Some(head) => {
+                let hash = Digest::from_hex(&head.hash).ok_or_else(|| {
+                    AuditError::Unexpected(anyhow::anyhow!(
+                        "seal {} has an unreadable hash; the chain cannot be extended",
+                        head.seq
+                    ))
+                })?;
+                (head.seq + 1, hash)
+            }
+        };
+        // Stored instants keep microseconds (PostgreSQL); the hash must cover what is stored.
+        let header = SealHeader { seq, prev_hash, sealed_at: self.clock.now().trunc_subsecs(6) };
+        let digests: Vec<(Uuid, Digest)> = events.iter().map(|e| (e.id, event_digest(e))).collect();
+        let seal = Seal { header, event_count: digests.len() as u64, hash: seal_hash(&header, &digests) };
+        tx.seal(&seal, &digests).await?;
+        tx.commit().await?;
+        Ok(SealReport { sealed: seal.event_count, seq: Some(seq) })
+    }
+}
+
+/// How a check of the chain ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verification {
+    /// Seals checked.
+    pub seals: u64,
+    /// Events checked (those the checked seals cover).
+    pub sealed_events: u64,
+    /// Events written since the newest seal, not covered by the check yet.
+    pub unsealed_events: u64,
+    /// The oldest seal checked; above 1 when older seals were removed by retention.
+    pub first_seq: Option<i64>,
+    /// The newest seal checked, with its hash: record it elsewhere to detect a rewrite of the
+    /// whole log later.
+    pub head: Option<(i64, Digest, DateTime<Utc>)>,
+    /// Where the chain breaks; `None` when it is intact.
+    pub first_break: Option<Break>,
+}
+
+/// Where and how the chain breaks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Break {
+    /// The seal at which the check failed.
+    pub seal_seq: i64,
+    /// The event whose contents changed, when one is to blame.
+    pub event_id: Option<Uuid>,
+    /// What was found.
+    pub kind: BreakKind,
+}
+
+/// What a check found wrong.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BreakKind {
+    /// An event's contents no longer match the digest taken when it was sealed.
+    EventAltered,
+    /// A seal's events were added, removed or reordered, or the seal itself was edited.
+    SealAltered,
+    /// A seal is missing, or does not name its predecessor's hash.
+    ChainBroken,
+    /// Events name a seal that does not exist.
+    OrphanedEvents,
+}
+
+impl BreakKind {
+    /// The stable name shown to API clients.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::EventAltered => "event_altered",
+            Self::SealAltered => "seal_altered",
+            Self::ChainBroken => "chain_broken",
+            Self::OrphanedEvents => "orphaned_events",
+        }
+    }
+}
+
+/// Seals read per round trip during a check.
+const SEALS_PER_READ: u64 = 100;
+
+/// Walks every seal from the oldest, recomputing each event's digest and each seal's hash,
+/// and stops at the first break.
+pub(crate) async fn verify(store: &dyn AuditSeals) -> Result<Verification, RepoError> {
+    let mut report =
+        Verification { seals: 0, sealed_events: 0, unsealed_events: 0, first_seq: None, head: None, first_break: None };
+    let mut prev: Option<(i64, Digest)> = None;
+    loop {
+        let after = prev.map_or(0, |(seq, _)| seq);
+        let seals = store.seals(after, SEALS_PER_READ).await?;
+        let (Some(first), Some(last)) = (seals.first(), seals.last()) else { break };
+        let mut events = store.sealed_events(first.seq, last.seq).await?.into_iter().peekable();
+        for stored in &seals {
+            if let Some(orphan) = events.next_if(|e| e.seal_seq < stored.seq) {
+                report.first_break = Some(Break {
+                    seal_seq: orphan.seal_seq,
+                    event_id: Some(orphan.event.id),
+                    kind: BreakKind::OrphanedEvents,
+                });
+                return Ok(report);
+            }
+            let mine: Vec<SealedEvent> = std::iter::from_fn(|| events.next_if(|e| e.seal_seq == stored.seq)).collect();
+            match check_seal(stored, prev, &mine) {
+                Ok(hash) => {
+                    report.first_seq.get_or_insert(stored.seq);
+                    report.seals += 1;
+                    report.sealed_events += mine.len() as u64;
+                    report.head = Some((stored.seq, hash, stored.sealed_at));
+                    prev = Some((stored.seq, hash));
+                }
+                Err(broken) => {
+                    report.first_break = Some(broken);
+                    return Ok(report);
+                }
+            }
+        }
+    }
+    let (first, last) = (report.first_seq.unwrap_or(1), prev.map_or(0, |(seq, _)| seq));
+    let counts = store.event_counts(first, last).await?;
+    report.unsealed_events = counts.unsealed;
+    // A seal committed after the walk accounts for events it did not see; only events that
+    // name a seal that still does not exist are orphans.
+    if counts.outside > 0 && store.seals(last, 1).await?.is_empty() {
+        report.first_break = Some(Break { seal_seq: last + 1, event_id: None, kind: BreakKind::OrphanedEvents });
+    }
+    Ok(report)
+}
+
+/// Checks one seal against its predecessor and its events; its hash when intact.
+fn check_seal(stored: &StoredSeal, prev: Option<(i64, Digest)>, events: &[SealedEvent]) -> Result<Digest, Break> {
+    let broken = |kind, event_id| Break { seal_seq: stored.seq, event_id, kind };
+    let prev_hash = Digest::from_hex(&stored.prev_hash).ok_or(broken(BreakKind::ChainBroken, None))?;
+    match prev {
+        // The first seal of the chain starts from nothing; a later first seal (older ones
+        // removed by retention) is taken as the anchor.
+        None if stored.seq == 1 && prev_hash != Digest::GENESIS => return Err(broken(BreakKind::ChainBroken, None)),
+        Some((seq, hash)) if stored.seq != seq + 1 || prev_hash != hash => {
+            return Err(broken(BreakKind::ChainBroken, None));
+        }
+        _ => {}
+    }
+    let mut digests = Vec::with_capacity(events.len());
+    for sealed in events {
+        let digest = Digest::from_hex(&sealed.digest).filter(|d| *d == event_digest(&sealed.event));
+        let Some(digest) = digest else { return Err(broken(BreakKind::EventAltered, Some(sealed.event.id))) };
+        digests.push((sealed.event.id, digest));
+    }
+    let header = SealHeader { seq: stored.seq, prev_hash, sealed_at: stored.sealed_at };
+    let hash = seal_hash(&header, &digests);
+    let count_matches = u64::try_from(stored.event_count).is_ok_and(|n| n == digests.len() as u64);
+    if !count_matches || Digest::from_hex(&stored.hash) != Some(hash) {
+        return Err(broken(BreakKind::SealAltered, None));
+    }
+    Ok(hash)
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone as _;
+    use kernel::ManualClock;
+    use serde_json::json;
+
+    use super::*;
+    use crate::ports::{MockAuditSeals, MockSealTx};
+
+    fn at(second: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, second).unwrap()
+    }
+
+    fn event(n: u128) -> AuditEvent {
+        AuditEvent {
+            id: Uuid::from_u128(n),
+            occurred_at: at(0),
+            actor_type: "system".into(),
+            actor_id: None,
+            token_id: None,
+            action: "card.created".into(),
+            resource_type: "card".into(),
+            resource_id: Uuid::from_u128(1000 + n),
+            board_id: None,
+            changes: json!({"title": {"before": null, "after": format!("card {n}")}}),
+            request_id: None,
+            trace_id: None,
+            client_ip: None,
+            user_agent: None,
+        }
+    }
+
+    fn sealer(seals: MockAuditSeals) -> Sealer {
+        Sealer::new(Arc::new(seals), Arc::new(ManualClock::new(at(30))), 2)
+    }
+
+    fn sealing(tx: MockSealTx) -> MockAuditSeals {
+        let mut seals = MockAuditSeals::new();
+        let mut tx = Some(tx);
+        seals.expect_begin_sealing().times(1).returning(move || Ok(Box::new(tx.take().expect("one sealing"))));
+        seals
+    }
+
+    #[tokio::test]
+    async fn nothing_to_seal_writes_nothing() {
+        let mut tx = MockSealTx::new();
+        tx.expect_head().returning(|| Ok(None));
+        tx.expect_unsealed().returning(|_| Ok(vec![]));
+        tx.expect_seal().never();
+        tx.expect_commit().never();
+        assert_eq!(sealer(sealing(tx)).seal_pending().await.unwrap(), SealReport::default());
+    }
+
+    #[tokio::test]
+    async fn the_first_seal_starts_the_chain_and_covers_a_batch_in_order() {
+        let mut tx = MockSealTx::new();
+        tx.expect_head().returning(|| Ok(None));
+        tx.expect_unsealed().withf(|limit| *limit == 2).returning(|_| Ok(vec![event(1), event(2)]));
+        tx.expect_seal()
+            .withf(|seal, events| {
+                let expected =
+                    [(Uuid::from_u128(1), event_digest(&event(1))), (Uuid::from_u128(2), event_digest(&event(2)))];
+                let header = SealHeader { seq: 1, prev_hash: Digest::GENESIS, sealed_at: at(30) };
+                events == expected
+                    && seal.header == header
+                    && seal.event_count == 2
+                    && seal.hash == seal_hash(&header, &expected)
+            })
+            .times(1)
+            .returning(|_, _| Ok(()));
+        tx.expect_commit().times(1).returning(|| Ok(()));
+        let report = sealer(sealing(tx)).seal_pending().await.unwrap();
+        assert_eq!(report, SealReport { sealed: 2, seq: Some(1) });
+        assert!(report.filled(2));
+    }
+
+    #[tokio::test]
+    async fn a_seal_names_the_previous_seals_hash() {
+        let head_hash = Digest::from_hex(&"7f".repeat(32)).unwrap();
+        let mut tx = MockSealTx::new();
+        tx.expect_head().returning(move || Ok(Some(stored(4, Digest::GENESIS, 1, head_hash))));
+        tx.expect_unsealed().returning(|_| Ok(vec![event(9)]));
+        tx.expect_seal()
+            .withf(move |seal, _| seal.header.seq == 5 && seal.header.prev_hash == head_hash)
+            .times(1)
+            .returning(|_, _| Ok(()));
+        tx.expect_commit().times(1).returning(|| Ok(()));
+        assert_eq!(sealer(sealing(tx)).seal_pending().await.unwrap().seq, Some(5));
+    }
+
+    #[tokio::test]
+    async fn a_head_with_an_unreadable_hash_is_not_extended() {
+        let mut tx = MockSealTx::new();
+        tx.expect_head().returning(|| {
+            Ok(Some(StoredSeal { hash: "not hex".into(), ..stored(4, Digest::GENESIS, 1, Digest::GENESIS) }))
+        });
+        tx.expect_unsealed().returning(|_| Ok(vec![event(9)]));
+        tx.expect_seal().never();
+        tx.expect_commit().never();
+        assert!(matches!(sealer(sealing(tx)).seal_pending().await, Err(AuditError::Unexpected(_))));
+    }
+
+    fn stored(seq: i64, prev: Digest, count: i64, hash: Digest) -> StoredSeal {
+        StoredSeal { seq, prev_hash: prev.to_hex(), sealed_at: at(30), event_count: count, hash: hash.to_hex() }
+    }
+
+    /// A well-formed chain over `batches` of event numbers from seal 1.
+    fn chain(first_seq: i64, batches: &[&[u128]]) -> (Vec<StoredSeal>, Vec<SealedEvent>) {
+        chain_from(first_seq, Digest::GENESIS, batches)
+    }
+
+    /// A well-formed chain over `batches` of event numbers, from seal `first_seq` naming `prev`.
+    fn chain_from(first_seq: i64, mut prev: Digest, batches: &[&[u128]]) -> (Vec<StoredSeal>, Vec<SealedEvent>) {
+        let (mut seals, mut events) = (vec![], vec![]);
+        for (seq, batch) in (first_seq..).zip(batches) {
+            let digests: Vec<_> = batch.iter().map(|n| (Uuid::from_u128(*n), event_digest(&event(*n)))).collect();
+            let header = SealHeader { seq, prev_hash: prev, sealed_at: at(30) };
+            let hash = seal_hash(&header, &digests);
+            seals.push(stored(seq, prev, i64::try_from(digests.len()).unwrap(), hash));
+            events.extend(batch.iter().zip(&digests).map(|(n, (_, d))| SealedEvent {
+                seal_seq: seq,
+                digest: d.to_hex(),
+                event: event(*n),
+            }));
+            prev = hash;
+        }
+        (seals, events)
+    }
+
+    fn store(seals: Vec<StoredSeal>, events: Vec<SealedEvent>, counts: EventCounts) -> MockAuditSeals {
+        let mut store = MockAuditSeals::new();
+        store.expect_seals().returning(move |after, limit| {
+            Ok(seals.iter().filter(|s| s.seq > after).take(usize::try_from(limit).unwrap()).cloned().collect())
+        });
+        store.expect_sealed_events().returning(move |first, last| {
+            Ok(events.iter().filter(|e| (first..=last).contains(&e.seal_seq)).cloned().collect())
+        });
+        store.expect_event_counts().returning(move |_, _| Ok(counts));
+        store
+    }
+
+    async fn check(seals: Vec<StoredSeal>, events: Vec<SealedEvent>) -> Verification {
+        verify(&store(seals, events, EventCounts::default())).await.unwrap()
+    }
+
+    fn broken(seal_seq: i64, event: Option<u128>, kind: BreakKind) -> Break {
+        Break { seal_seq, event_id: event.map(Uuid::from_u128), kind }
+    }
+
+    #[tokio::test]
+    async fn an_intact_chain_is_reported_with_its_head() {
+        let (seals, events) = chain(1, &[&[1, 2], &[3], &[4, 5]]);
+        let head = Digest::from_hex(&seals[2].hash).unwrap();
+        let counts = EventCounts { unsealed: 7, outside: 0 };
+        let report = verify(&store(seals, events, counts)).await.unwrap();
+        assert_eq!(
+            report,
+            Verification {
+                seals: 3,
+                sealed_events: 5,
+                unsealed_events: 7,
+                first_seq: Some(1),
+                head: Some((3, head, at(30))),
+                first_break: None,
+            }
+        );
+    }
+
+    #[tokio::test]
+    async fn an_empty_log_is_intact() {
+        let report = check(vec![], vec![]).await;
+        assert_eq!((report.seals, report.head, report.first_break), (0, None, None));
+    }
+
+    #[tokio::test]
+    async fn an_altered_event_is_named() {
+        let (seals, mut events) = chain(1, &[&[1, 2], &[3, 4]]);
+        events[3].event.action = "card.deleted".into();
+        assert_eq!(check(seals, events).await.first_break, Some(broken(2, Some(4), BreakKind::EventAltered)));
+    }
+
+    #[tokio::test]
+    async fn an_event_whose_stored_digest_was_rewritten_to_match_breaks_its_seal() {
+        let (seals, mut events) = chain(1, &[&[1, 2], &[3, 4]]);
+        events[0].event.action = "card.deleted".into();
+        events[0].digest = event_digest(&events[0].event).to_hex();
+        assert_eq!(check(seals, events).await.first_break, Some(broken(1, None, BreakKind::SealAltered)));
+    }
+
+    #[tokio::test]
+    async fn a_removed_or_added_event_breaks_its_seal() {
+        let (seals, mut events) = chain(1, &[&[1, 2], &[3, 4]]);
+        events.remove(2);
+        assert_eq!(check(seals.clone(), events).await.first_break, Some(broken(2, None, BreakKind::SealAltered)));
+        let (_, mut events) = chain(1, &[&[1, 2], &[3, 4]]);
+        let (_, extra) = chain(2, &[&[9]]);
+        events.insert(3, extra[0].clone());
+        assert_eq!(check(seals, events).await.first_break, Some(broken(2, None, BreakKind::SealAltered)));
+    }
+
+    #[tokio::test]
+    async fn a_missing_seal_breaks_the_chain() {
+        let (mut seals, mut events) = chain(1, &[&[1], &[2], &[3]]);
+        seals.remove(1);
+        events.retain(|e| e.seal_seq != 2);
+        assert_eq!(check(seals, events).await.first_break, Some(broken(3, None, BreakKind::ChainBroken)));
+    }
+
+    #[tokio::test]
+    async fn a_seal_recomputed_over_other_events_breaks_the_chain_at_the_next() {
+        let (mut seals, mut events) = chain(1, &[&[1], &[2], &[3]]);
+        let (rewritten, rewritten_events) = chain(1, &[&[1], &[7]]);
+        seals[1] = rewritten[1].clone();
+        events[1] = rewritten_events[1].clone();
+        assert_eq!(check(seals, events).await.first_break, Some(broken(3, None, BreakKind::ChainBroken)));
+    }
+
+    #[tokio::test]
+    async fn the_first_seal_must_start_from_nothing_unless_older_ones_were_removed() {
+        let (mut seals, events) = chain(1, &[&[1], &[2]]);
+        seals[0].prev_hash = "ab".repeat(32);
+        assert_eq!(check(seals, events).await.first_break, Some(broken(1, None, BreakKind::ChainBroken)));
+        // After retention removed seals 1–4 the oldest remaining one anchors the chain.
+        let (seals, events) = chain_from(5, Digest::from_hex(&"ab".repeat(32)).unwrap(), &[&[1], &[2]]);
+        let report = check(seals, events).await;
+        assert_eq!((report.first_break, report.first_seq, report.seals), (None, Some(5), 2));
+    }
+
+    #[tokio::test]
+    async fn events_naming_a_missing_seal_are_orphans() {
+        let (seals, mut events) = chain(1, &[&[1], &[2], &[3]]);
+        // Seal 2's row deleted along with seal 3's claim on it: its event is left over.
+        let (mut seals, orphan) = (seals, events.remove(1));
+        seals.truncate(1);
+        events.truncate(1);
+        events.push(orphan);
+        let counts = EventCounts { unsealed: 0, outside: 1 };
+        let report = verify(&store(seals, events, counts)).await.unwrap();
+        assert_eq!(report.first_break, Some(broken(2, None, BreakKind::OrphanedEvents)));
+    }
+}
