@@ -41,6 +41,8 @@ pub struct TestResponse {
     pub headers: reqwest::header::HeaderMap,
     /// The body as JSON (`Null` when empty or not JSON).
     pub body: Value,
+    /// The body as text (inflated when it came compressed).
+    pub text: String,
 }
 
 impl TestResponse {
@@ -312,7 +314,8 @@ impl Session {
             self.conformance.check(method.as_str(), path_only, status, content_type, &bytes);
         }
         let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        TestResponse { status, headers, body }
+        let text = String::from_utf8_lossy(&bytes).into_owned();
+        TestResponse { status, headers, body, text }
     }
 
     /// GET.

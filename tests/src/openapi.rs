@@ -101,16 +101,24 @@ impl Conformance {
         // A JSON pointer inside a URI fragment: braces of path templates must be percent-encoded.
         let schema_ptr =
             format!("#{response_ptr}/content/{}/schema", escape(media)).replace('{', "%7B").replace('}', "%7D");
-        let instance: Value = serde_json::from_slice(body)
-            .unwrap_or_else(|e| panic!("{method} {template} {status}: body is not JSON ({e})"));
         let validator = self.validator(&schema_ptr);
-        let errors: Vec<String> =
-            validator.iter_errors(&instance).map(|e| format!("{} at {}", e, e.instance_path)).collect();
-        assert!(
-            errors.is_empty(),
-            "{method} {template} {status}: body does not match its schema:\n{}\nbody: {instance:#}",
-            errors.join("\n")
-        );
+        // Newline-delimited JSON: the schema is each line's.
+        let documents: Vec<&[u8]> = if media == "application/x-ndjson" {
+            body.split(|b| *b == b'\n').filter(|line| !line.is_empty()).collect()
+        } else {
+            vec![body]
+        };
+        for document in documents {
+            let instance: Value = serde_json::from_slice(document)
+                .unwrap_or_else(|e| panic!("{method} {template} {status}: body is not JSON ({e})"));
+            let errors: Vec<String> =
+                validator.iter_errors(&instance).map(|e| format!("{} at {}", e, e.instance_path)).collect();
+            assert!(
+                errors.is_empty(),
+                "{method} {template} {status}: body does not match its schema:\n{}\nbody: {instance:#}",
+                errors.join("\n")
+            );
+        }
     }
 
     fn validator(&self, pointer: &str) -> Arc<Validator> {

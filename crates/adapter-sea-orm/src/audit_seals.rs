@@ -91,6 +91,19 @@ impl AuditSeals for SeaAuditSeals {
             .collect())
     }
 
+    async fn prune(&self, through: i64) -> Result<u64, RepoError> {
+        let txn = self.db.conn().begin().await.repo()?;
+        let removed = audit_event::Entity::delete_many()
+            .filter(audit_event::Column::SealSeq.lte(through))
+            .exec(&txn)
+            .await
+            .repo()?
+            .rows_affected;
+        audit_seal::Entity::delete_many().filter(audit_seal::Column::Seq.lte(through)).exec(&txn).await.repo()?;
+        txn.commit().await.repo()?;
+        Ok(removed)
+    }
+
     async fn event_counts(&self, first: i64, last: i64) -> Result<EventCounts, RepoError> {
         use audit_event::Column as C;
         let conn = self.db.reads();

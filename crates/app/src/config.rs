@@ -157,6 +157,9 @@ pub struct AuditConfig {
     pub seal_interval_ms: u64,
     /// How many events one seal covers at most.
     pub seal_batch_size: u64,
+    /// How long events are kept, in days; `0` keeps them for ever. Older events are removed a
+    /// whole seal at a time, never the newest seal.
+    pub retention_days: u32,
 }
 
 /// HTTP limits and policies.
@@ -236,7 +239,7 @@ impl Default for Config {
                 hash_concurrency: std::thread::available_parallelism().map_or(1, |n| (n.get() / 2).max(1)),
             },
             reminders: RemindersConfig { poll_interval_ms: 1000, batch_size: 100 },
-            audit: AuditConfig { seal_interval_ms: 1000, seal_batch_size: 1000 },
+            audit: AuditConfig { seal_interval_ms: 1000, seal_batch_size: 1000, retention_days: 0 },
             oidc: OidcConfig {
                 providers: Vec::new(),
                 http_timeout_secs: default_oidc_timeout(),
@@ -347,6 +350,9 @@ impl Config {
         if !(1..=10_000).contains(&self.audit.seal_batch_size) {
             errors.push("audit.seal_batch_size: must be 1 to 10000".into());
         }
+        if self.audit.retention_days > 36_500 {
+            errors.push("audit.retention_days: must be 0 (keep for ever) to 36500".into());
+        }
         self.validate_oidc(&mut errors);
         if errors.is_empty() { Ok(()) } else { Err(ConfigErrors(errors)) }
     }
@@ -433,8 +439,9 @@ mod tests {
         c.reminders.batch_size = 0;
         c.audit.seal_interval_ms = 5;
         c.audit.seal_batch_size = 10_001;
+        c.audit.retention_days = 36_501;
         let errors = c.validate().unwrap_err().0;
-        assert_eq!(errors.len(), 4, "{errors:?}");
+        assert_eq!(errors.len(), 5, "{errors:?}");
     }
 
     #[test]

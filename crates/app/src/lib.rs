@@ -39,6 +39,8 @@ pub struct App {
 struct WorkerIntervals {
     reminders: Duration,
     seals: Duration,
+    /// How long audit events are kept; `None` for ever.
+    audit_retention: Option<chrono::Duration>,
 }
 
 impl App {
@@ -64,6 +66,8 @@ impl App {
         let workers = config.workers.then(|| WorkerIntervals {
             reminders: Duration::from_millis(config.reminders.poll_interval_ms),
             seals: Duration::from_millis(config.audit.seal_interval_ms),
+            audit_retention: (config.audit.retention_days > 0)
+                .then(|| chrono::Duration::days(i64::from(config.audit.retention_days))),
         });
         Ok(Self {
             listener,
@@ -98,7 +102,12 @@ impl App {
             .map(|every| {
                 vec![
                     workers::spawn_scheduler(self.services.scheduler.clone(), every.reminders, stop.child_token()),
-                    workers::spawn_sealer(self.services.sealer.clone(), every.seals, stop.child_token()),
+                    workers::spawn_sealer(
+                        self.services.sealer.clone(),
+                        every.seals,
+                        every.audit_retention,
+                        stop.child_token(),
+                    ),
                 ]
             })
             .unwrap_or_default();

@@ -13,7 +13,8 @@
 //! whose stored row could not be read, taken out of the queue),
 //! `reminder_ticks_total{outcome="ok|error"}` (counter), `reminder_tick_duration_seconds`
 //! (histogram), `reminder_lateness_seconds` (histogram: each firing's fire time minus due
-//! time); `audit_events_sealed_total` (counter) and `audit_seal_ticks_total{outcome}` (counter).
+//! time); `audit_events_sealed_total`, `audit_seal_ticks_total{outcome}` and
+//! `audit_events_pruned_total` (counters).
 
 use std::future::Future;
 use std::sync::Arc;
@@ -82,11 +83,43 @@ pub(crate) fn spawn_scheduler(
     })
 }
 
-/// Starts the audit sealer; it runs until `stop` is cancelled.
-pub(crate) fn spawn_sealer(sealer: Arc<Sealer>, interval: Duration, stop: CancellationToken) -> JoinHandle<()> {
+/// How often the sealer looks for seals past the retention window.
+const PRUNE_EVERY: Duration = Duration::from_mins(1);
+
+/// Whether a minute has passed since the last pruning (then it counts as begun).
+fn prune_due(pruned_at: &std::sync::Mutex<Option<std::time::Instant>>) -> bool {
+    let mut at = pruned_at.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let due = at.is_none_or(|at| at.elapsed() >= PRUNE_EVERY);
+    if due {
+        *at = Some(std::time::Instant::now());
+    }
+    due
+}
+
+/// Starts the audit sealer, which also removes events past `retention` (checked every
+/// minute); it runs until `stop` is cancelled.
+pub(crate) fn spawn_sealer(
+    sealer: Arc<Sealer>,
+    interval: Duration,
+    retention: Option<chrono::Duration>,
+    stop: CancellationToken,
+) -> JoinHandle<()> {
     tokio::spawn(async move {
-        tracing::info!(interval_ms = interval.as_millis(), batch_size = sealer.batch_size(), "audit sealer started");
-        every(interval, stop, || async {
+        tracing::info!(
+            interval_ms = interval.as_millis(),
+            batch_size = sealer.batch_size(),
+            retention_days = retention.map(|r| r.num_days()),
+            "audit sealer started"
+        );
+        let pruned_at = std::sync::Mutex::new(None::<std::time::Instant>);
+        let (sealer, pruned_at) = (&sealer, &pruned_at);
+        every(interval, stop, || async move {
+            if let Some(retention) = retention
+                && prune_due(pruned_at)
+                && let Ok(removed) = sealer.prune(retention).await
+            {
+                metrics::counter!("audit_events_pruned_total").increment(removed);
+            }
             let result = sealer.seal_pending().await;
             let outcome = if result.is_ok() { "ok" } else { "error" };
             metrics::counter!("audit_seal_ticks_total", "outcome" => outcome).increment(1);

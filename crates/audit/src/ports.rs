@@ -59,6 +59,13 @@ pub trait AuditSeals: Send + Sync {
     /// `RepoError::Unavailable` when the store cannot be reached.
     async fn sealed_events(&self, first: i64, last: i64) -> Result<Vec<SealedEvent>, RepoError>;
 
+    /// Removes seals `..=through` and the events they cover, in one transaction; the number
+    /// of events removed.
+    ///
+    /// # Errors
+    /// `RepoError::Unavailable` when the store cannot be reached.
+    async fn prune(&self, through: i64) -> Result<u64, RepoError>;
+
     /// Unsealed events, and events naming a seal outside `first..=last`.
     ///
     /// # Errors

@@ -129,7 +129,31 @@ impl Sealer {
         tx.commit().await?;
         Ok(SealReport { sealed: seal.event_count, seq: Some(seq) })
     }
+
+    /// Removes the oldest seals sealed before `retention` ago, with their events: whole seals,
+    /// oldest first, at most [`PRUNE_SEALS`] per call, never the newest seal (the chain goes on
+    /// from it). The oldest remaining seal then anchors the check. Returns the events removed.
+    #[tracing::instrument(skip_all, err(level = "warn"))]
+    pub async fn prune(&self, retention: chrono::Duration) -> Result<u64, AuditError> {
+        let cutoff = self.clock.now() - retention;
+        let oldest = self.seals.seals(0, PRUNE_SEALS).await?;
+        let Some(mut through) = oldest.iter().take_while(|s| s.sealed_at < cutoff).map(|s| s.seq).last() else {
+            return Ok(0);
+        };
+        if self.seals.seals(through, 1).await?.is_empty() {
+            through -= 1;
+        }
+        if oldest.first().is_none_or(|first| through < first.seq) {
+            return Ok(0);
+        }
+        let removed = self.seals.prune(through).await?;
+        tracing::info!(through_seal = through, events = removed, "audit events past the retention window removed");
+        Ok(removed)
+    }
 }
+
+/// Seals removed per call of [`Sealer::prune`], at most.
+pub const PRUNE_SEALS: u64 = 100;
 
 /// How a check of the chain ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -502,5 +526,47 @@ mod tests {
         let counts = EventCounts { unsealed: 0, outside: 1 };
         let report = verify(&store(seals, events, counts)).await.unwrap();
         assert_eq!(report.first_break, Some(broken(2, None, BreakKind::OrphanedEvents)));
+    }
+
+    fn sealed_at(seq: i64, at: DateTime<Utc>) -> StoredSeal {
+        StoredSeal { sealed_at: at, ..stored(seq, Digest::GENESIS, 1, Digest::GENESIS) }
+    }
+
+    fn retention_store(seals: Vec<StoredSeal>, expected: Option<i64>) -> MockAuditSeals {
+        let mut store = MockAuditSeals::new();
+        store.expect_seals().returning(move |after, limit| {
+            Ok(seals.iter().filter(|s| s.seq > after).take(usize::try_from(limit).unwrap()).cloned().collect())
+        });
+        match expected {
+            Some(through) => {
+                store.expect_prune().withf(move |t| *t == through).times(1).returning(|_| Ok(10));
+            }
+            None => {
+                store.expect_prune().never();
+            }
+        }
+        store
+    }
+
+    fn pruner(store: MockAuditSeals) -> Sealer {
+        Sealer::new(Arc::new(store), Arc::new(ManualClock::new(at(50))), 2)
+    }
+
+    #[tokio::test]
+    async fn retention_removes_the_seals_older_than_the_window_oldest_first() {
+        let seals = vec![sealed_at(1, at(1)), sealed_at(2, at(2)), sealed_at(3, at(45)), sealed_at(4, at(46))];
+        let removed = pruner(retention_store(seals, Some(2))).prune(chrono::Duration::seconds(10)).await.unwrap();
+        assert_eq!(removed, 10);
+    }
+
+    #[tokio::test]
+    async fn retention_keeps_the_newest_seal_and_stops_at_the_first_recent_one() {
+        let all_old = vec![sealed_at(1, at(1)), sealed_at(2, at(2))];
+        pruner(retention_store(all_old, Some(1))).prune(chrono::Duration::seconds(10)).await.unwrap();
+        let only_one = vec![sealed_at(1, at(1))];
+        pruner(retention_store(only_one, None)).prune(chrono::Duration::seconds(10)).await.unwrap();
+        // A seal whose clock ran behind does not let a later, older-looking one go first.
+        let skewed = vec![sealed_at(1, at(45)), sealed_at(2, at(1)), sealed_at(3, at(46))];
+        pruner(retention_store(skewed, None)).prune(chrono::Duration::seconds(10)).await.unwrap();
     }
 }

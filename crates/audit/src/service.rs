@@ -186,4 +186,55 @@ mod tests {
         let err = service(log).list(&caller(true), filter, PageRequest::first()).await;
         assert!(matches!(err, Err(AuditError::Invalid { field: "from", .. })));
     }
+
+    fn numbered(from: u128, to: u128) -> Vec<AuditEvent> {
+        (from..to)
+            .map(|n| AuditEvent { id: Uuid::from_u128(n), ..event(UserId::from_uuid(Uuid::from_u128(7))) })
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn the_export_reads_batch_after_batch_from_the_last_id_seen() {
+        let mut log = MockAuditLog::new();
+        let mut seq = mockall::Sequence::new();
+        log.expect_oldest_first()
+            .withf(|_, after, limit| after.is_none() && *limit == EXPORT_BATCH)
+            .times(1)
+            .in_sequence(&mut seq)
+            .returning(|_, _, _| Ok(numbered(1, 501)));
+        log.expect_oldest_first()
+            .withf(|_, after, _| *after == Some(Uuid::from_u128(500)))
+            .times(1)
+            .in_sequence(&mut seq)
+            .returning(|_, _, _| Ok(numbered(501, 504)));
+        let events: Vec<AuditEvent> =
+            service(log).export(&caller(true), AuditFilter::default()).unwrap().try_collect().await.unwrap();
+        let ids: Vec<u128> = events.iter().map(|e| e.id.as_u128()).collect();
+        assert_eq!(ids, (1..504).collect::<Vec<_>>());
+    }
+
+    #[tokio::test]
+    async fn a_failure_while_exporting_ends_the_stream_with_the_error() {
+        let mut log = MockAuditLog::new();
+        let mut seq = mockall::Sequence::new();
+        log.expect_oldest_first().times(1).in_sequence(&mut seq).returning(|_, _, _| Ok(numbered(1, 501)));
+        log.expect_oldest_first()
+            .times(1)
+            .in_sequence(&mut seq)
+            .returning(|_, _, _| Err(kernel::RepoError::Unavailable("gone".into())));
+        let results: Vec<_> = service(log).export(&caller(true), AuditFilter::default()).unwrap().collect().await;
+        assert_eq!(results.len(), 501);
+        assert!(matches!(results.last(), Some(Err(AuditError::Unavailable(_)))));
+    }
+
+    #[tokio::test]
+    async fn members_neither_export_nor_verify() {
+        let mut log = MockAuditLog::new();
+        log.expect_oldest_first().never();
+        let mut seals = MockAuditSeals::new();
+        seals.expect_seals().never();
+        let service = AuditService::new(Arc::new(log), Arc::new(seals));
+        assert!(matches!(service.export(&caller(false), AuditFilter::default()), Err(AuditError::Forbidden)));
+        assert!(matches!(service.verify(&caller(false)).await, Err(AuditError::Forbidden)));
+    }
 }

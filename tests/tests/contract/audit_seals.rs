@@ -149,3 +149,21 @@ async fn concurrent_sealers_seal_every_event_exactly_once() {
         assert_eq!(report.seals, 8, "{:?}: 4 events per seal", db.backend);
     }
 }
+
+#[tokio::test]
+async fn retention_removes_whole_seals_and_the_rest_still_checks_out() {
+    for db in databases().await {
+        write_events(&db, 3).await;
+        let sealer = sealer(&db, 1);
+        while sealer.seal_pending().await.unwrap().seq.is_some() {}
+        let removed = sealer.prune(chrono::Duration::zero()).await.unwrap();
+        assert_eq!(removed, 2, "{:?}: every seal but the newest", db.backend);
+        assert_eq!(db.count("audit_seals").await, 1, "{:?}", db.backend);
+        assert_eq!(db.count("audit_events").await, 1, "{:?}", db.backend);
+        write_events(&db, 1).await;
+        assert_eq!(sealer.seal_pending().await.unwrap().seq, Some(4), "{:?}: the numbers go on", db.backend);
+        let report = verify(&db).await;
+        assert_eq!(report.first_break, None, "{:?}: {report:?}", db.backend);
+        assert_eq!((report.first_seq, report.seals, report.sealed_events), (Some(3), 2, 2), "{:?}", db.backend);
+    }
+}
