@@ -68,6 +68,7 @@ impl Api {
             "reminders:read",
             "reminders:write",
             "users:manage",
+            "audit:read",
         ];
         let res = session
             .post(format!("{base}/api/v1/me/tokens"))

@@ -66,6 +66,22 @@ pub(crate) struct Results {
     pub(crate) sign_in: Series,
     /// Reads alone, reads during the storm, the storm's sign-ins.
     pub(crate) storm: [Figures; 3],
+    /// The audit chain at the end of the run.
+    pub(crate) audit: AuditChain,
+}
+
+/// The audit log's hash chain after the run's writes (decision 0045).
+pub(crate) struct AuditChain {
+    /// Events sealed and checked.
+    pub(crate) events: u64,
+    /// Seals checked.
+    pub(crate) seals: u64,
+    /// Whether the check found the chain intact.
+    pub(crate) intact: bool,
+    /// From the end of the last write phase until no event was left unsealed.
+    pub(crate) caught_up: std::time::Duration,
+    /// One check of the whole chain.
+    pub(crate) check: std::time::Duration,
 }
 
 #[allow(clippy::cast_precision_loss)]
@@ -309,6 +325,21 @@ pub(crate) fn render(r: &Results) -> String {
         logins.errors()
     );
     let _ = writeln!(o, "\nRead p99 during the storm: {storm_ratio:.2} × the quiet value.");
+
+    let a = &r.audit;
+    #[allow(clippy::cast_precision_loss)]
+    let events_per_second = ratio_of(a.events as f64, a.check.as_secs_f64());
+    let _ = writeln!(o, "\n## Audit chain\n");
+    let _ = writeln!(
+        o,
+        "The sealer ran through the whole run (writers never wait for it: the card create and move figures above were measured with it sealing behind them). After the last write phase every event was sealed within {:.1} s; the check of the whole chain (`GET /api/v1/audit/verify`: {} events in {} seals, every digest and hash recomputed) took {} ms ({:.0} events/s) and found it {}.",
+        a.caught_up.as_secs_f64(),
+        a.events,
+        a.seals,
+        a.check.as_millis(),
+        events_per_second,
+        if a.intact { "intact" } else { "BROKEN" }
+    );
     o
 }
 

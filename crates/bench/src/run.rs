@@ -9,7 +9,7 @@ use uuid::Uuid;
 use crate::api::{self, Api, Seeded, Sizes};
 use crate::db_ceiling::{self, Fetch, Ids};
 use crate::load::{Plan, Wrk};
-use crate::report::{self, Results, Series};
+use crate::report::{self, AuditChain, Results, Series};
 use crate::server::{self, Process};
 use crate::{Backend, RunArgs};
 
@@ -220,6 +220,16 @@ pub(crate) async fn run(args: RunArgs) -> anyhow::Result<()> {
         storm_logins.rps()
     ));
 
+    let audit = audit_chain(&api).await.context("the audit chain")?;
+    say(&format!(
+        "audit chain: {} events in {} seals, intact {}, sealed {:.1} s after the last write, checked in {} ms",
+        audit.events,
+        audit.seals,
+        audit.intact,
+        audit.caught_up.as_secs_f64(),
+        audit.check.as_millis()
+    ));
+
     let mem_end = app.memory()?;
     app.stop();
     let results = Results {
@@ -258,6 +268,7 @@ pub(crate) async fn run(args: RunArgs) -> anyhow::Result<()> {
         commits,
         sign_in,
         storm: [storm_quiet, storm_reads, storm_logins],
+        audit,
     };
     let markdown = report::render(&results);
     std::fs::create_dir_all(&args.out_dir)?;
@@ -314,6 +325,30 @@ async fn environment(args: &RunArgs, dir: &Path, run_id: &str) -> anyhow::Result
         env.push((k.to_owned(), v.to_owned()));
     }
     Ok((env, db_url))
+}
+
+/// The audit chain after the last write: how long until the sealer had sealed every event, and
+/// the time of one check of the whole chain (`GET /api/v1/audit/verify`).
+async fn audit_chain(api: &Api) -> anyhow::Result<AuditChain> {
+    let since_last_write = Instant::now();
+    loop {
+        let started = Instant::now();
+        let report: serde_json::Value = serde_json::from_slice(&api.get_bytes("/api/v1/audit/verify").await?)?;
+        let check = started.elapsed();
+        if report["unsealed_events"] == 0 {
+            return Ok(AuditChain {
+                events: report["sealed_events"].as_u64().context("sealed_events")?,
+                seals: report["seals"].as_u64().context("seals")?,
+                intact: report["intact"] == true,
+                caught_up: since_last_write.elapsed(),
+                check,
+            });
+        }
+        if since_last_write.elapsed() > Duration::from_mins(2) {
+            bail!("{} events still unsealed two minutes after the last write", report["unsealed_events"]);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 async fn recreate_database(admin_url: &str, name: &str) -> anyhow::Result<String> {
