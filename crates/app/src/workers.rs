@@ -39,6 +39,11 @@ async fn every<F: Future<Output = bool>>(interval: Duration, stop: CancellationT
     }
 }
 
+/// Counts one tick of a worker under `outcome="ok|error"`.
+fn count_tick(name: &'static str, ok: bool) {
+    metrics::counter!(name, "outcome" => if ok { "ok" } else { "error" }).increment(1);
+}
+
 /// Starts the scheduler worker; it runs until `stop` is cancelled.
 pub(crate) fn spawn_scheduler(
     scheduler: Arc<Scheduler>,
@@ -55,8 +60,7 @@ pub(crate) fn spawn_scheduler(
             let started = std::time::Instant::now();
             let result = scheduler.tick_report().await;
             metrics::histogram!("reminder_tick_duration_seconds").record(started.elapsed().as_secs_f64());
-            let outcome = if result.is_ok() { "ok" } else { "error" };
-            metrics::counter!("reminder_ticks_total", "outcome" => outcome).increment(1);
+            count_tick("reminder_ticks_total", result.is_ok());
             match result {
                 Ok(report) => {
                     let fired = report.fired();
@@ -121,8 +125,7 @@ pub(crate) fn spawn_sealer(
                 metrics::counter!("audit_events_pruned_total").increment(removed);
             }
             let result = sealer.seal_pending().await;
-            let outcome = if result.is_ok() { "ok" } else { "error" };
-            metrics::counter!("audit_seal_ticks_total", "outcome" => outcome).increment(1);
+            count_tick("audit_seal_ticks_total", result.is_ok());
             match result {
                 Ok(report) => {
                     metrics::counter!("audit_events_sealed_total").increment(report.sealed);

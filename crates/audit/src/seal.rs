@@ -11,7 +11,7 @@ use crate::error::AuditError;
 use crate::model::AuditEvent;
 use crate::ports::AuditSeals;
 
-/// A seal to write: its header, how many events it covers and its hash.
+/// A seal: its header, how many events it covers and its hash.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Seal {
     /// Number, previous hash, time.
@@ -166,9 +166,9 @@ pub struct Verification {
     pub unsealed_events: u64,
     /// The oldest seal checked; above 1 when older seals were removed by retention.
     pub first_seq: Option<i64>,
-    /// The newest seal checked, with its hash: record it elsewhere to detect a rewrite of the
-    /// whole log later.
-    pub head: Option<(i64, Digest, DateTime<Utc>)>,
+    /// The newest seal checked: record its hash elsewhere to detect a rewrite of the whole log
+    /// later.
+    pub head: Option<Seal>,
     /// Where the chain breaks; `None` when it is intact.
     pub first_break: Option<Break>,
 }
@@ -212,37 +212,66 @@ impl BreakKind {
 /// Seals read per round trip during a check.
 const SEALS_PER_READ: u64 = 100;
 
+/// Events read per round trip during a check, unless one seal alone holds more: consecutive
+/// seals are read together up to this many events, so memory stays bounded by it (or by the
+/// largest seal), and a log of many small seals does not cost a round trip per seal.
+const EVENTS_PER_READ: i64 = 1_000;
+
+/// Splits `seals` into runs of consecutive seals holding at most [`EVENTS_PER_READ`] events
+/// between them (by their stored counts), each run at least one seal.
+fn runs(seals: &[StoredSeal]) -> Vec<&[StoredSeal]> {
+    let mut runs = Vec::new();
+    let mut start = 0;
+    let mut events = 0;
+    for (i, seal) in seals.iter().enumerate() {
+        let count = seal.event_count.max(0);
+        if i > start && events + count > EVENTS_PER_READ {
+            runs.push(&seals[start..i]);
+            (start, events) = (i, 0);
+        }
+        events += count;
+    }
+    if start < seals.len() {
+        runs.push(&seals[start..]);
+    }
+    runs
+}
+
 /// Walks every seal from the oldest, recomputing each event's digest and each seal's hash,
 /// and stops at the first break.
 pub(crate) async fn verify(store: &dyn AuditSeals) -> Result<Verification, RepoError> {
     let mut report =
         Verification { seals: 0, sealed_events: 0, unsealed_events: 0, first_seq: None, head: None, first_break: None };
-    let mut prev: Option<(i64, Digest)> = None;
     loop {
-        let after = prev.map_or(0, |(seq, _)| seq);
+        let after = report.head.as_ref().map_or(0, |head| head.header.seq);
         let seals = store.seals(after, SEALS_PER_READ).await?;
         if seals.is_empty() {
             break;
         }
-        for stored in &seals {
-            // One seal's events at a time: memory stays bounded by the batch size, not the log.
-            let mine = store.sealed_events(stored.seq, stored.seq).await?;
-            match check_seal(stored, prev, &mine) {
-                Ok(hash) => {
-                    report.first_seq.get_or_insert(stored.seq);
-                    report.seals += 1;
-                    report.sealed_events += mine.len() as u64;
-                    report.head = Some((stored.seq, hash, stored.sealed_at));
-                    prev = Some((stored.seq, hash));
-                }
-                Err(broken) => {
-                    report.first_break = Some(broken);
-                    return Ok(report);
+        for run in runs(&seals) {
+            let (first, last) = (run[0].seq, run[run.len() - 1].seq);
+            let mut events = store.sealed_events(first, last).await?.into_iter().peekable();
+            for stored in run {
+                // Events naming a seal missing from the run fall to the next seal, whose
+                // number then does not follow its predecessor's: the chain is reported broken.
+                let mine: Vec<SealedEvent> =
+                    std::iter::from_fn(|| events.next_if(|e| e.seal_seq <= stored.seq)).collect();
+                match check_seal(stored, report.head.as_ref(), &mine) {
+                    Ok(seal) => {
+                        report.first_seq.get_or_insert(stored.seq);
+                        report.seals += 1;
+                        report.sealed_events += seal.event_count;
+                        report.head = Some(seal);
+                    }
+                    Err(broken) => {
+                        report.first_break = Some(broken);
+                        return Ok(report);
+                    }
                 }
             }
         }
     }
-    let (first, last) = (report.first_seq.unwrap_or(1), prev.map_or(0, |(seq, _)| seq));
+    let (first, last) = (report.first_seq.unwrap_or(1), report.head.as_ref().map_or(0, |head| head.header.seq));
     let counts = store.event_counts(first, last).await?;
     report.unsealed_events = counts.unsealed;
     // A seal committed after the walk accounts for events it did not see; only events that
@@ -253,15 +282,15 @@ pub(crate) async fn verify(store: &dyn AuditSeals) -> Result<Verification, RepoE
     Ok(report)
 }
 
-/// Checks one seal against its predecessor and its events; its hash when intact.
-fn check_seal(stored: &StoredSeal, prev: Option<(i64, Digest)>, events: &[SealedEvent]) -> Result<Digest, Break> {
+/// Checks one seal against its predecessor and its events; the seal when intact.
+fn check_seal(stored: &StoredSeal, prev: Option<&Seal>, events: &[SealedEvent]) -> Result<Seal, Break> {
     let broken = |kind, event_id| Break { seal_seq: stored.seq, event_id, kind };
     let prev_hash = Digest::from_hex(&stored.prev_hash).ok_or(broken(BreakKind::ChainBroken, None))?;
     match prev {
         // The first seal of the chain starts from nothing; a later first seal (older ones
         // removed by retention) is taken as the anchor.
         None if stored.seq == 1 && prev_hash != Digest::GENESIS => return Err(broken(BreakKind::ChainBroken, None)),
-        Some((seq, hash)) if stored.seq != seq + 1 || prev_hash != hash => {
+        Some(prev) if stored.seq != prev.header.seq + 1 || prev_hash != prev.hash => {
             return Err(broken(BreakKind::ChainBroken, None));
         }
         _ => {}
@@ -278,7 +307,7 @@ fn check_seal(stored: &StoredSeal, prev: Option<(i64, Digest)>, events: &[Sealed
     if !count_matches || Digest::from_hex(&stored.hash) != Some(hash) {
         return Err(broken(BreakKind::SealAltered, None));
     }
-    Ok(hash)
+    Ok(Seal { header, event_count: digests.len() as u64, hash })
 }
 
 #[cfg(test)]
@@ -433,7 +462,11 @@ mod tests {
     #[tokio::test]
     async fn an_intact_chain_is_reported_with_its_head() {
         let (seals, events) = chain(1, &[&[1, 2], &[3], &[4, 5]]);
-        let head = Digest::from_hex(&seals[2].hash).unwrap();
+        let head = Seal {
+            header: SealHeader { seq: 3, prev_hash: Digest::from_hex(&seals[1].hash).unwrap(), sealed_at: at(30) },
+            event_count: 2,
+            hash: Digest::from_hex(&seals[2].hash).unwrap(),
+        };
         let counts = EventCounts { unsealed: 7, outside: 0 };
         let report = verify(&store(seals, events, counts)).await.unwrap();
         assert_eq!(
@@ -443,7 +476,7 @@ mod tests {
                 sealed_events: 5,
                 unsealed_events: 7,
                 first_seq: Some(1),
-                head: Some((3, head, at(30))),
+                head: Some(head),
                 first_break: None,
             }
         );
@@ -562,5 +595,29 @@ mod tests {
         // A seal whose clock ran behind does not let a later, older-looking one go first.
         let skewed = vec![sealed_at(1, at(45)), sealed_at(2, at(1)), sealed_at(3, at(46))];
         pruner(retention_store(skewed, None)).prune(chrono::Duration::seconds(10)).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn small_seals_are_read_together_and_large_ones_apart() {
+        let (mut seals, events) = chain(1, &[&[1], &[2], &[3], &[4]]);
+        // Stored counts decide the runs (the check then finds these counts altered).
+        seals[2].event_count = EVENTS_PER_READ;
+        let mut store = MockAuditSeals::new();
+        let all = seals.clone();
+        store.expect_seals().returning(move |after, _| Ok(all.iter().filter(|s| s.seq > after).cloned().collect()));
+        let mut reads = mockall::Sequence::new();
+        for (first, last) in [(1, 2), (3, 3)] {
+            let events = events.clone();
+            store
+                .expect_sealed_events()
+                .withf(move |f, l| (*f, *l) == (first, last))
+                .times(1)
+                .in_sequence(&mut reads)
+                .returning(move |f, l| Ok(events.iter().filter(|e| (f..=l).contains(&e.seal_seq)).cloned().collect()));
+        }
+        let report = verify(&store).await.unwrap();
+        assert_eq!(report.first_break, Some(broken(3, None, BreakKind::SealAltered)));
+        let runs: Vec<Vec<i64>> = runs(&seals).iter().map(|r| r.iter().map(|s| s.seq).collect()).collect();
+        assert_eq!(runs, [vec![1, 2], vec![3], vec![4]]);
     }
 }

@@ -18,12 +18,7 @@ pub(crate) fn random_secret() -> String {
 /// The digest under which a high-entropy secret is stored and looked up. A fast hash is
 /// enough: the input has 256 bits of entropy, so there is nothing to brute-force.
 pub fn hash_secret(secret: &str) -> String {
-    let digest = Sha256::digest(secret.as_bytes());
-    digest.iter().fold(String::with_capacity(64), |mut s, b| {
-        use std::fmt::Write as _;
-        let _ = write!(s, "{b:02x}");
-        s
-    })
+    hex::encode(Sha256::digest(secret.as_bytes()))
 }
 
 #[cfg(test)]

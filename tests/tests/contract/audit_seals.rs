@@ -74,7 +74,7 @@ async fn events_are_sealed_in_chained_batches_and_the_chain_checks_out() {
         let report = verify(&db).await;
         assert_eq!(report.first_break, None, "{:?}: {report:?}", db.backend);
         assert_eq!((report.seals, report.sealed_events, report.unsealed_events), (3, 5, 1), "{:?}", db.backend);
-        assert_eq!(report.head.map(|(seq, _, _)| seq), Some(3));
+        assert_eq!(report.head.map(|head| head.header.seq), Some(3));
         assert_eq!(db.count("audit_events WHERE seal_seq IS NULL").await, 1, "{:?}", db.backend);
     }
 }

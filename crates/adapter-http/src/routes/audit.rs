@@ -232,7 +232,11 @@ impl From<Verification> for VerificationOut {
             sealed_events: v.sealed_events,
             unsealed_events: v.unsealed_events,
             first_seal_seq: v.first_seq,
-            head: v.head.map(|(seq, hash, sealed_at)| SealOut { seq, hash: hash.to_hex(), sealed_at }),
+            head: v.head.map(|head| SealOut {
+                seq: head.header.seq,
+                hash: head.hash.to_hex(),
+                sealed_at: head.header.sealed_at,
+            }),
             first_break: v.first_break.map(|b| ChainBreakOut {
                 seal_seq: b.seal_seq,
                 event_id: b.event_id,
