@@ -18,8 +18,12 @@ use crate::error::RepoResult as _;
 /// An arbitrary constant that names "sealing the audit log" among PostgreSQL's advisory locks.
 const SEALING_LOCK: i64 = 428_173_902;
 
-/// Events marked sealed per statement: two parameters each, well under either backend's limit.
-const MARKS_PER_STATEMENT: usize = 500;
+/// Events marked sealed per statement: two parameters each. Every marking statement has
+/// exactly this many (a shorter chunk repeats its last event), so that the drivers prepare and
+/// cache one statement text: a text per chunk length had left up to a hundred large prepared
+/// statements in the SQLite writer's statement cache (anonymous memory of an idle server after
+/// seeding: 16.8 MiB with them, 13.7 MiB without, in two benchmark runs).
+const MARKS_PER_STATEMENT: usize = 100;
 
 /// The audit log's seals in SQL.
 #[derive(Debug, Clone)]
@@ -162,23 +166,29 @@ impl SealTx for SeaSealTx {
 }
 
 /// `UPDATE audit_events SET seal_seq = $1, digest = CASE id WHEN $2 THEN $3 … END WHERE
-/// seal_seq IS NULL AND id IN ($2, …)`: one statement marks a chunk of events, each with its
-/// own digest, and only if nothing sealed them meanwhile.
-fn mark_sealed(backend: DatabaseBackend, seq: i64, events: &[(Uuid, Digest)]) -> Statement {
+/// seal_seq IS NULL AND id IN ($2, …)` for [`MARKS_PER_STATEMENT`] events: one statement marks a
+/// chunk of events, each with its own digest, and only if nothing sealed them meanwhile.
+static MARK_SEALED: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
     use std::fmt::Write as _;
-    let mut cases = String::new();
-    let mut ids = String::new();
-    let mut values: Vec<Value> = Vec::with_capacity(1 + 2 * events.len());
-    values.push(seq.into());
-    for (i, (id, digest)) in events.iter().enumerate() {
+    let (mut cases, mut ids) = (String::new(), String::new());
+    for i in 0..MARKS_PER_STATEMENT {
         let (id_param, digest_param) = (2 * i + 2, 2 * i + 3);
         let _ = write!(cases, " WHEN ${id_param} THEN ${digest_param}");
         let _ = write!(ids, "{}${id_param}", if i == 0 { "" } else { ", " });
+    }
+    format!(
+        "UPDATE audit_events SET seal_seq = $1, digest = CASE id{cases} END WHERE seal_seq IS NULL AND id IN ({ids})"
+    )
+});
+
+/// [`MARK_SEALED`] for `events` (1 to [`MARKS_PER_STATEMENT`]), the last one repeated to fill it.
+fn mark_sealed(backend: DatabaseBackend, seq: i64, events: &[(Uuid, Digest)]) -> Statement {
+    let mut values: Vec<Value> = Vec::with_capacity(1 + 2 * MARKS_PER_STATEMENT);
+    values.push(seq.into());
+    let last = events.last().into_iter().cycle();
+    for (id, digest) in events.iter().chain(last).take(MARKS_PER_STATEMENT) {
         values.push((*id).into());
         values.push(digest.to_hex().into());
     }
-    let sql = format!(
-        "UPDATE audit_events SET seal_seq = $1, digest = CASE id{cases} END WHERE seal_seq IS NULL AND id IN ({ids})"
-    );
-    Statement::from_sql_and_values(backend, sql, values)
+    Statement::from_sql_and_values(backend, MARK_SEALED.as_str(), values)
 }

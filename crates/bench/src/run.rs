@@ -59,6 +59,9 @@ pub(crate) async fn run(args: RunArgs) -> anyhow::Result<()> {
     let api = Api::sign_in(&app.base_url, ADMIN, api::PASSWORD).await?;
     let seeded = api.seed(SIZES).await.context("seeding")?;
     say(&format!("seeded in {:.1} s", seeded.seconds));
+    // Idle means no work pending: the sealer seals the seeding's events first.
+    let sealed_after_seeding = sealing_settled(&http, &app.base_url).await?;
+    say(&format!("the seeding's audit events sealed {:.1} s after it ended", sealed_after_seeding.as_secs_f64()));
     tokio::time::sleep(Duration::from_secs(3)).await;
     let mem_seeded = app.memory()?;
 
@@ -220,7 +223,7 @@ pub(crate) async fn run(args: RunArgs) -> anyhow::Result<()> {
         storm_logins.rps()
     ));
 
-    let audit = audit_chain(&api).await.context("the audit chain")?;
+    let audit = audit_chain(&api, sealed_after_seeding).await.context("the audit chain")?;
     say(&format!(
         "audit chain: {} events in {} seals, intact {}, sealed {:.1} s after the last write, checked in {} ms",
         audit.events,
@@ -329,7 +332,7 @@ async fn environment(args: &RunArgs, dir: &Path, run_id: &str) -> anyhow::Result
 
 /// The audit chain after the last write: how long until a check found every event sealed (the
 /// time to the start of that check), and how long that check of the whole chain took.
-async fn audit_chain(api: &Api) -> anyhow::Result<AuditChain> {
+async fn audit_chain(api: &Api, after_seeding: Duration) -> anyhow::Result<AuditChain> {
     let since_last_write = Instant::now();
     loop {
         let started = Instant::now();
@@ -341,6 +344,7 @@ async fn audit_chain(api: &Api) -> anyhow::Result<AuditChain> {
                 seals: report["seals"].as_u64().context("seals")?,
                 intact: report["intact"] == true,
                 caught_up: started.duration_since(since_last_write),
+                after_seeding,
                 check,
             });
         }
@@ -386,12 +390,33 @@ async fn statements_per_fetch(http: &reqwest::Client, base: &str, api: &Api, pat
 }
 
 async fn counter(http: &reqwest::Client, base: &str) -> anyhow::Result<f64> {
+    metric(http, base, "db_statements_total").await?.context("the server has no db_statements_total metric")
+}
+
+/// The value of the unlabelled metric `name` at `/metrics`, if the server has it yet.
+async fn metric(http: &reqwest::Client, base: &str, name: &str) -> anyhow::Result<Option<f64>> {
     let text = http.get(format!("{base}/metrics")).send().await?.text().await?;
-    let line = text
-        .lines()
-        .find(|l| l.starts_with("db_statements_total"))
-        .context("the server has no db_statements_total metric")?;
-    Ok(line.rsplit(' ').next().unwrap_or("0").parse()?)
+    let line = text.lines().find(|l| l.split(' ').next() == Some(name));
+    line.map(|l| Ok(l.rsplit(' ').next().unwrap_or("0").parse()?)).transpose()
+}
+
+/// Waits until the audit sealer has caught up with a burst of writes: its
+/// `audit_events_sealed_total` unchanged for two seconds (it ticks every second); the time
+/// from the call until the last change.
+async fn sealing_settled(http: &reqwest::Client, base: &str) -> anyhow::Result<Duration> {
+    let started = Instant::now();
+    let (mut last, mut changed) = (metric(http, base, "audit_events_sealed_total").await?, started);
+    while changed.elapsed() < Duration::from_secs(2) {
+        if started.elapsed() > Duration::from_mins(2) {
+            bail!("the audit sealer was still sealing two minutes after seeding");
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        let now = metric(http, base, "audit_events_sealed_total").await?;
+        if now != last {
+            (last, changed) = (now, Instant::now());
+        }
+    }
+    Ok(changed.duration_since(started))
 }
 
 /// Moves for the 500-card board from its current state: each card to the next column.

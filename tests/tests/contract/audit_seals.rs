@@ -167,3 +167,14 @@ async fn retention_removes_whole_seals_and_the_rest_still_checks_out() {
         assert_eq!((report.first_seq, report.seals, report.sealed_events), (Some(3), 2, 2), "{:?}", db.backend);
     }
 }
+
+#[tokio::test]
+async fn a_seal_larger_than_one_marking_statement_marks_every_event() {
+    for db in databases().await {
+        write_events(&db, 230).await;
+        let report = sealer(&db, 1000).seal_pending().await.unwrap();
+        assert_eq!(report.sealed, 230, "{:?}", db.backend);
+        assert_eq!(db.count("audit_events WHERE seal_seq = 1 AND digest IS NOT NULL").await, 230, "{:?}", db.backend);
+        assert_eq!(verify(&db).await.first_break, None, "{:?}", db.backend);
+    }
+}
