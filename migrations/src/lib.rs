@@ -16,6 +16,7 @@ mod m0006_notifications;
 mod m0007_sso;
 mod m0008_board_revisions;
 mod m0009_audit_seals;
+mod m0010_dashboard_stamps;
 pub mod script;
 
 /// Every migration, in order.
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0007_sso::Migration),
             Box::new(m0008_board_revisions::Migration),
             Box::new(m0009_audit_seals::Migration),
+            Box::new(m0010_dashboard_stamps::Migration),
         ]
     }
 }

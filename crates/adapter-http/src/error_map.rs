@@ -4,6 +4,7 @@
 use audit::AuditError;
 use axum::http::{HeaderValue, StatusCode, header};
 use board::BoardError;
+use dashboard::DashboardError;
 use identity::IdentityError;
 use notes::NoteError;
 use reminders::ReminderError;
@@ -88,6 +89,15 @@ pub(crate) fn audit(e: AuditError) -> ApiError {
 impl From<AuditError> for ApiError {
     fn from(e: AuditError) -> Self {
         audit(e)
+    }
+}
+
+impl From<DashboardError> for ApiError {
+    fn from(e: DashboardError) -> Self {
+        match e {
+            DashboardError::Unavailable(why) => ApiError::unavailable(&why),
+            DashboardError::Unexpected(e) => ApiError::internal(&e),
+        }
     }
 }
 

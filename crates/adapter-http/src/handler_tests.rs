@@ -9,6 +9,7 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use board::{BoardService, MockBoardStore, MockUserDirectory};
 use chrono::{TimeZone as _, Utc};
+use dashboard::{DashboardService, MockDashboardCache, MockSources, MockStamps};
 use identity::{
     AccessToken, Argon2Hasher, DisplayName, Email, IdentityService, MockIdentityStore, MockSessionStore, Role,
     ScopeSet, TokenName, User, UserStatus,
@@ -94,6 +95,12 @@ fn app_with(
         ids.clone(),
     );
     let notifications = NotificationService::new(Arc::new(MockNotificationStore::new()), clock.clone());
+    let dashboard = DashboardService::new(
+        Arc::new(MockStamps::new()),
+        Arc::new(MockSources::new()),
+        Arc::new(MockDashboardCache::new()),
+        clock.clone(),
+    );
     let boards = BoardService::new(Arc::new(boards), Arc::new(MockUserDirectory::new()), clock, ids);
     crate::router(AppContext {
         identity: Arc::new(identity),
@@ -102,6 +109,7 @@ fn app_with(
         notes: Arc::new(notes),
         reminders: Arc::new(reminders),
         notifications: Arc::new(notifications),
+        dashboard: Arc::new(dashboard),
         readiness,
         settings: Arc::new(settings),
         board_views: crate::BoardViewCache::new(1 << 20),

@@ -65,6 +65,7 @@ problem_responses! {
         (name = "reminders", description = "Personal reminders, one-shot or recurring, in their own time zone"),
         (name = "notifications", description = "The caller's in-app notifications of fired reminders"),
         (name = "audit", description = "The audit log of every change"),
+        (name = "dashboard", description = "The caller's overview, kept while exact"),
         (name = "operations", description = "Health")
     )
 )]

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use audit::AuditService;
 use board::BoardService;
+use dashboard::DashboardService;
 use identity::IdentityService;
 use notes::NoteService;
 use reminders::{NotificationService, ReminderService};
@@ -81,6 +82,8 @@ pub struct AppContext {
     pub reminders: Arc<ReminderService>,
     /// The caller's notifications of fired reminders.
     pub notifications: Arc<NotificationService>,
+    /// Dashboards, kept per user while exact.
+    pub dashboard: Arc<DashboardService>,
     /// Dependency checks.
     pub readiness: Arc<dyn Readiness>,
     /// HTTP settings.

@@ -1,6 +1,8 @@
 //! Outbound adapter: in-process twins of the Redis ports, for the embedded default and for
 //! tests. They pass the same contract suites as the Redis adapters.
 
+mod dashboards;
 mod sessions;
 
+pub use dashboards::MemoryDashboardCache;
 pub use sessions::MemorySessionStore;

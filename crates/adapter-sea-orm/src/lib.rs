@@ -7,6 +7,7 @@
 mod audit_log;
 mod audit_seals;
 mod board_store;
+mod dashboard_stamps;
 mod db;
 mod entity;
 mod error;
@@ -19,6 +20,7 @@ mod sql;
 pub use audit_log::SeaAuditLog;
 pub use audit_seals::{SeaAuditSeals, SeaSealTx};
 pub use board_store::{SeaBoardStore, SeaBoardTx};
+pub use dashboard_stamps::SeaDashboardStamps;
 pub use db::Db;
 pub use identity_store::{SeaIdentityStore, SeaIdentityTx, SeaSessionStore, SeaSsoLoginStore};
 pub use notes_store::{SeaNoteStore, SeaNoteTx};

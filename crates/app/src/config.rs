@@ -79,6 +79,8 @@ pub struct Config {
     pub reminders: RemindersConfig,
     /// The audit log's sealing worker.
     pub audit: AuditConfig,
+    /// The dashboard's cache.
+    pub dashboard: DashboardConfig,
     /// Single sign-on through OpenID Connect providers.
     pub oidc: OidcConfig,
 }
@@ -162,6 +164,18 @@ pub struct AuditConfig {
     pub retention_days: u32,
 }
 
+/// The dashboard's cache (decision 0046): in Redis when it is configured, else in memory.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct DashboardConfig {
+    /// How long a dashboard is kept at most, in seconds (plus up to a fifth, at random). Changes
+    /// that concern the user are seen at once; this bounds what only time changes (cards
+    /// becoming overdue) and changes by others outside the user's boards.
+    pub cache_ttl_secs: u64,
+    /// Memory for kept dashboards when there is no Redis, in MiB.
+    pub memory_cache_mib: u64,
+}
+
 /// HTTP limits and policies.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -240,6 +254,7 @@ impl Default for Config {
             },
             reminders: RemindersConfig { poll_interval_ms: 1000, batch_size: 100 },
             audit: AuditConfig { seal_interval_ms: 1000, seal_batch_size: 1000, retention_days: 0 },
+            dashboard: DashboardConfig { cache_ttl_secs: 60, memory_cache_mib: 4 },
             oidc: OidcConfig {
                 providers: Vec::new(),
                 http_timeout_secs: default_oidc_timeout(),
@@ -353,6 +368,12 @@ impl Config {
         if self.audit.retention_days > 36_500 {
             errors.push("audit.retention_days: must be 0 (keep for ever) to 36500".into());
         }
+        if !(1..=3600).contains(&self.dashboard.cache_ttl_secs) {
+            errors.push("dashboard.cache_ttl_secs: must be 1 to 3600 (an hour)".into());
+        }
+        if !(1..=1024).contains(&self.dashboard.memory_cache_mib) {
+            errors.push("dashboard.memory_cache_mib: must be 1 to 1024".into());
+        }
         self.validate_oidc(&mut errors);
         if errors.is_empty() { Ok(()) } else { Err(ConfigErrors(errors)) }
     }
@@ -440,8 +461,10 @@ mod tests {
         c.audit.seal_interval_ms = 5;
         c.audit.seal_batch_size = 10_001;
         c.audit.retention_days = 36_501;
+        c.dashboard.cache_ttl_secs = 0;
+        c.dashboard.memory_cache_mib = 0;
         let errors = c.validate().unwrap_err().0;
-        assert_eq!(errors.len(), 5, "{errors:?}");
+        assert_eq!(errors.len(), 7, "{errors:?}");
     }
 
     #[test]

@@ -4,6 +4,7 @@
 
 pub mod cli;
 pub mod config;
+mod dashboard_sources;
 mod metrics;
 mod readiness;
 pub mod telemetry;

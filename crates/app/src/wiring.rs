@@ -4,21 +4,24 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use adapter_http::{AppContext, BoardViewCache, HttpSettings, Readiness};
+use adapter_memory::MemoryDashboardCache;
 use adapter_oidc::{OidcProvider, OidcSettings};
-use adapter_redis::{RedisPool, RedisSessionStore};
+use adapter_redis::{RedisDashboardCache, RedisPool, RedisSessionStore};
 use adapter_sea_orm::{
-    Db, SeaAuditLog, SeaAuditSeals, SeaBoardStore, SeaIdentityStore, SeaNoteStore, SeaReminderStore, SeaSessionStore,
-    SeaSsoLoginStore,
+    Db, SeaAuditLog, SeaAuditSeals, SeaBoardStore, SeaDashboardStamps, SeaIdentityStore, SeaNoteStore,
+    SeaReminderStore, SeaSessionStore, SeaSsoLoginStore,
 };
 use anyhow::Context as _;
 use audit::{AuditService, Sealer};
 use board::BoardService;
+use dashboard::{DashboardCache, DashboardService};
 use identity::{Argon2Hasher, IdentityProvider, IdentityService, SessionPolicy, SessionStore, SsoProviderInfo};
 use kernel::{Clock, IdGen, SystemClock, UuidV7};
 use notes::NoteService;
 use reminders::{NotificationService, ReminderService, Scheduler};
 
 use crate::config::Config;
+use crate::dashboard_sources::DomainSources;
 
 /// The connected stores and the services built on them.
 #[derive(Clone)]
@@ -43,6 +46,8 @@ pub struct Services {
     pub scheduler: Arc<Scheduler>,
     /// Seals the audit log; the worker ticks it (see `workers`).
     pub sealer: Arc<Sealer>,
+    /// Dashboards, read through the services above.
+    pub dashboard: Arc<DashboardService>,
 }
 
 impl Services {
@@ -101,18 +106,39 @@ impl Services {
         let scheduler = Scheduler::new(reminder_store, clock.clone(), ids, config.reminders.batch_size);
         let seals = Arc::new(SeaAuditSeals::new(db.clone()));
         let audit = AuditService::new(Arc::new(SeaAuditLog::new(db.clone())), seals.clone());
-        let sealer = Sealer::new(seals, clock, config.audit.seal_batch_size);
+        let sealer = Sealer::new(seals, clock.clone(), config.audit.seal_batch_size);
+        let (boards, notes, reminders, notifications, audit) =
+            (Arc::new(boards), Arc::new(notes), Arc::new(reminders), Arc::new(notifications), Arc::new(audit));
+        let dashboard_cache: Arc<dyn DashboardCache> = match &redis {
+            Some(pool) => Arc::new(RedisDashboardCache::new(pool.clone())),
+            None => Arc::new(MemoryDashboardCache::new(config.dashboard.memory_cache_mib * 1024 * 1024, clock.clone())),
+        };
+        let sources = DomainSources {
+            boards: boards.clone(),
+            notes: notes.clone(),
+            reminders: reminders.clone(),
+            notifications: notifications.clone(),
+            audit: audit.clone(),
+        };
+        let dashboard = DashboardService::new(
+            Arc::new(SeaDashboardStamps::new(db.clone())),
+            Arc::new(sources),
+            dashboard_cache,
+            clock,
+        )
+        .with_ttl(Duration::from_secs(config.dashboard.cache_ttl_secs));
         Ok(Self {
             db,
             redis,
             identity: Arc::new(identity),
-            boards: Arc::new(boards),
-            audit: Arc::new(audit),
-            notes: Arc::new(notes),
-            reminders: Arc::new(reminders),
-            notifications: Arc::new(notifications),
+            boards,
+            audit,
+            notes,
+            reminders,
+            notifications,
             scheduler: Arc::new(scheduler),
             sealer: Arc::new(sealer),
+            dashboard: Arc::new(dashboard),
         })
     }
 
@@ -130,6 +156,7 @@ impl Services {
             notes: self.notes.clone(),
             reminders: self.reminders.clone(),
             notifications: self.notifications.clone(),
+            dashboard: self.dashboard.clone(),
             readiness,
             settings: Arc::new(settings),
             board_views: BoardViewCache::new(config.http.board_view_cache_mib * 1024 * 1024),

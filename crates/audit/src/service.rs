@@ -45,8 +45,25 @@ impl AuditService {
         if caller.is_admin {
             return Ok(self.log.list(Visibility::All, &filter, page).await?);
         }
-        let page = self.log.list(Visibility::MemberOf(caller.user_id), &filter, page).await?;
-        // Members see what happened on their boards, not where their colleagues connect from.
+        self.as_member(caller, &filter, page).await
+    }
+
+    /// The newest events on the caller's boards and of their own doing, newest first: what
+    /// concerns the caller as a member, administrators included.
+    #[tracing::instrument(skip_all, err(level = "info"))]
+    pub async fn recent_for(&self, caller: &Caller, limit: u32) -> Result<Vec<AuditEvent>, AuditError> {
+        Ok(self.as_member(caller, &AuditFilter::default(), PageRequest::new(Some(limit), None)).await?.items)
+    }
+
+    /// Events matching `filter` as a member sees them: of their boards and of their own doing.
+    /// Members see what happened on their boards, not where their colleagues connect from.
+    async fn as_member(
+        &self,
+        caller: &Caller,
+        filter: &AuditFilter,
+        page: PageRequest,
+    ) -> Result<Page<AuditEvent>, AuditError> {
+        let page = self.log.list(Visibility::MemberOf(caller.user_id), filter, page).await?;
         Ok(page.map(|mut event| {
             if event.actor_id != Some(caller.user_id) {
                 event.client_ip = None;

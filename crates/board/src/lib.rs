@@ -13,8 +13,9 @@ mod service;
 pub use error::BoardError;
 pub use model::{
     Board, BoardChanges, BoardName, BoardRole, BoardView, BoardViewRead, Card, CardChanges, CardFilter, CardMove,
-    CardTitle, Color, Column, ColumnChanges, ColumnMove, ColumnName, Comment, CommentBody, Description, Label,
-    LabelChanges, LabelName, Member, NewBoard, NewCard, NewColumn, NewLabel, NewMember, Revision, WipLimit,
+    CardRef, CardTitle, Color, Column, ColumnChanges, ColumnLoad, ColumnMove, ColumnName, Comment, CommentBody,
+    Description, Label, LabelChanges, LabelName, Member, NewBoard, NewCard, NewColumn, NewLabel, NewMember, Overview,
+    OverviewLimits, RecentBoard, Revision, WipLimit,
 };
 pub use ports::{BoardStore, BoardTx, Siblings, UserDirectory};
 pub use rank::Rank;

@@ -11,7 +11,9 @@ use kernel::{
 };
 use uuid::Uuid;
 
-use crate::model::{Board, BoardRole, BoardView, Card, CardFilter, Column, Comment, Label, Member, Revision};
+use crate::model::{
+    Board, BoardRole, BoardView, Card, CardFilter, Column, Comment, Label, Member, Overview, OverviewLimits, Revision,
+};
 use crate::rank::Rank;
 
 /// A set of items ordered by rank among themselves.
@@ -63,13 +65,20 @@ pub trait BoardStore: Send + Sync {
     /// `RepoError::Unavailable` or `Unexpected` on store failure.
     async fn list_boards_for_user(&self, user: UserId, page: PageRequest) -> Result<Page<Board>, RepoError>;
 
-    /// The open cards with a due date before `until` on the boards `user` is a member of
-    /// (archived boards left out), soonest first, then by id; at most `limit`. One query for
-    /// the cards whatever the number of boards, plus their labels and assignees.
+    /// `user`'s boards at a glance: how many, the recently changed open ones, the user's open
+    /// cards by column, and open cards due before `now` (overdue) and from `now` until
+    /// `due_until` (due soon), on open boards. A handful of queries whatever the number of
+    /// boards.
     ///
     /// # Errors
     /// `RepoError::Unavailable` or `Unexpected` on store failure.
-    async fn cards_due_for_user(&self, user: UserId, until: DateTime<Utc>, limit: u32) -> Result<Vec<Card>, RepoError>;
+    async fn overview(
+        &self,
+        user: UserId,
+        now: DateTime<Utc>,
+        due_until: DateTime<Utc>,
+        limits: OverviewLimits,
+    ) -> Result<Overview, RepoError>;
 
     /// The members of `board`, by user id (the cursor is a user id).
     ///

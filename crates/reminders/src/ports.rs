@@ -39,6 +39,12 @@ pub trait ReminderStore: Send + Sync {
         filter: ReminderFilter,
         page: PageRequest,
     ) -> Result<Page<Reminder>, RepoError>;
+
+    /// `owner`'s scheduled reminders that fire next, soonest first (then by id); at most `limit`.
+    ///
+    /// # Errors
+    /// `RepoError::Unavailable` or `Unexpected` on store failure.
+    async fn next_for_owner(&self, owner: UserId, limit: u32) -> Result<Vec<Reminder>, RepoError>;
 }
 
 /// A unit of work on reminders, bound to one open transaction. Every write of a use case goes

@@ -13,6 +13,7 @@ mod cards;
 mod columns;
 mod conventions;
 mod coverage;
+mod dashboard;
 mod labels_and_comments;
 mod metrics;
 mod notes;

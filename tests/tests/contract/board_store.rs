@@ -6,9 +6,9 @@ use std::sync::Arc;
 
 use adapter_sea_orm::SeaBoardStore;
 use board::{
-    Board, BoardError, BoardName, BoardRole, BoardService, BoardStore as _, Card, CardFilter, CardMove, CardTitle,
-    Color, Column, ColumnName, Comment, CommentBody, Description, Label, LabelName, Member, NewBoard, NewCard,
-    NewColumn, Rank, Revision, Siblings, UserDirectory as _, WipLimit,
+    Board, BoardError, BoardName, BoardRole, BoardService, BoardStore as _, Card, CardFilter, CardMove, CardRef,
+    CardTitle, Color, Column, ColumnName, Comment, CommentBody, Description, Label, LabelName, Member, NewBoard,
+    NewCard, NewColumn, OverviewLimits, Rank, Revision, Siblings, UserDirectory as _, WipLimit,
 };
 use chrono::{DateTime, Duration, Utc};
 use corkboard_tests::{TestDb, databases};
@@ -237,11 +237,10 @@ async fn cards_are_filtered_and_paged_by_id() {
 }
 
 #[tokio::test]
-async fn cards_due_for_a_user_span_their_open_boards_soonest_first_and_leave_out_the_rest() {
+async fn cards_due_for_a_user_span_their_open_boards_and_leave_out_the_rest() {
     for db in databases().await {
         let s = seed(&db).await;
         let store = SeaBoardStore::new(db.db.clone());
-        let ids = |cards: &[Card]| cards.iter().map(|c| c.id).collect::<Vec<_>>();
         // A second board of the owner's, with a card overdue, an archived card due soon and one
         // without a due date; a third, archived board with a card due soon.
         let second = new_board(s.owner);
@@ -268,18 +267,24 @@ async fn cards_due_for_a_user_span_their_open_boards_soonest_first_and_leave_out
         tx.commit().await.unwrap();
 
         let within = |days| now() + Duration::days(days);
-        let due = store.cards_due_for_user(s.owner, within(7), 50).await.unwrap();
-        assert_eq!(ids(&due), [overdue.id, s.cards[0].id], "{:?}: open boards, open cards, soonest first", db.backend);
-        assert_eq!(due[1], s.cards[0], "{:?}: with labels and assignees", db.backend);
-        let due = store.cards_due_for_user(s.owner, within(30), 50).await.unwrap();
-        assert_eq!(ids(&due), [overdue.id, s.cards[0].id, s.cards[2].id], "{:?}", db.backend);
-        let due = store.cards_due_for_user(s.owner, within(30), 1).await.unwrap();
-        assert_eq!(ids(&due), [overdue.id], "{:?}: at most the limit", db.backend);
+        let limits = |due_cards| OverviewLimits { recent_boards: 5, columns: 5, cards_per_column: 5, due_cards };
+        let due = |user, days, limit| {
+            let store = &store;
+            async move {
+                let o = store.overview(user, now(), within(days), limits(limit)).await.unwrap();
+                let ids = |cards: &[CardRef]| cards.iter().map(|c| c.id).collect::<Vec<_>>();
+                (ids(&o.overdue), ids(&o.due_soon))
+            }
+        };
+        let (overdue_ids, soon) = due(s.owner, 7, 50).await;
+        assert_eq!(overdue_ids, [overdue.id], "{:?}: open boards, open cards", db.backend);
+        assert_eq!(soon, [s.cards[0].id], "{:?}: soonest first", db.backend);
+        assert_eq!(due(s.owner, 30, 50).await.1, [s.cards[0].id, s.cards[2].id], "{:?}", db.backend);
+        assert_eq!(due(s.owner, 30, 1).await.1, [s.cards[0].id], "{:?}: at most the limit", db.backend);
         // The editor is a member of the first board only.
-        let due = store.cards_due_for_user(s.editor, within(30), 50).await.unwrap();
-        assert_eq!(ids(&due), [s.cards[0].id, s.cards[2].id], "{:?}", db.backend);
+        assert_eq!(due(s.editor, 30, 50).await, (vec![], vec![s.cards[0].id, s.cards[2].id]), "{:?}", db.backend);
         let stranger = UserId::from_uuid(Uuid::now_v7());
-        assert!(store.cards_due_for_user(stranger, within(30), 50).await.unwrap().is_empty());
+        assert_eq!(due(stranger, 30, 50).await, (vec![], vec![]));
     }
 }
 

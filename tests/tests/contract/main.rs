@@ -6,6 +6,7 @@
 
 mod audit_seals;
 mod board_store;
+mod dashboard;
 mod db;
 mod events;
 mod identity_store;

@@ -1,101 +1,108 @@
-//! `GET /`: the signed-in user's dashboard — their boards, cards due soon and next reminders.
-
-use std::collections::HashMap;
+//! `GET /`: the signed-in user's dashboard page, rendered from the same [`dashboard::Dashboard`]
+//! as `GET /api/v1/dashboard` (read afresh: the page is not cached).
 
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
-use chrono::Utc;
+use dashboard::{CardBrief, DUE_WITHIN_DAYS};
 use identity::Scope;
-use kernel::{BoardId, PageRequest};
-use maud::html;
-use reminders::{ReminderFilter, ReminderStatus};
+use maud::{Markup, html};
 
 use super::form::PageUser;
 use super::layout::{self, when};
 use super::{PageError, html};
 use crate::state::AppState;
 
-/// How far ahead "due soon" looks.
-const DUE_WITHIN_DAYS: i64 = 7;
-/// How far ahead reminders are looked for, and how many are shown.
-const REMINDERS_WITHIN_DAYS: i64 = 30;
-const REMINDERS_SHOWN: usize = 10;
-/// How many boards and due cards are listed (the API pages through the rest).
-const BOARDS_SHOWN: u32 = 100;
-const CARDS_SHOWN: u32 = 20;
+/// Cards, each with its board and column.
+fn cards(cards: &[CardBrief], overdue: bool) -> Markup {
+    html! {
+        ul {
+            @for card in cards {
+                li {
+                    (card.title)
+                    " · " span .board { (card.board_name) " / " (card.column_name) }
+                    @if let Some(at) = card.due_at {
+                        " · due " (when(at))
+                        @if overdue { " " span .tag.overdue { "overdue" } }
+                    }
+                }
+            }
+        }
+    }
+}
 
 /// The dashboard page.
 pub(crate) async fn page(State(s): State<AppState>, user: PageUser) -> Result<Response, PageError> {
     // A session may do everything a scope allows; asking keeps the page honest if that changes.
     let caller = user.0.require(Scope::BoardsRead)?;
-    let boards = s.boards.list_boards(caller, PageRequest::new(Some(BOARDS_SHOWN), None)).await?;
-    let due = s.boards.cards_due_soon(caller, chrono::Duration::days(DUE_WITHIN_DAYS), CARDS_SHOWN).await?;
-    let now = Utc::now();
-    let filter = ReminderFilter {
-        status: Some(ReminderStatus::Scheduled),
-        from: None,
-        to: Some(now + chrono::Duration::days(REMINDERS_WITHIN_DAYS)),
-    };
-    // Listed by id; the soonest come first once sorted (a bounded page, so a bounded sort).
-    let mut reminders =
-        s.reminders.list(caller, filter, PageRequest::new(Some(PageRequest::MAX_LIMIT), None)).await?.items;
-    reminders.sort_by_key(|r| (r.next_fire_at, r.id.as_uuid()));
-    reminders.truncate(REMINDERS_SHOWN);
-
-    let board_names: HashMap<BoardId, &str> = boards.items.iter().map(|b| (b.id, b.name.as_str())).collect();
+    let d = s.dashboard.compute(caller).await?;
     let viewer = user.viewer();
     let content = html! {
         h1 { "Hello, " (viewer.name) }
         section #boards {
             h2 { "Your boards" }
-            @if boards.items.is_empty() {
-                p .empty { "You are not a member of any board yet." }
+            @if d.boards.recent.is_empty() {
+                p .empty { "You are not a member of any open board yet." }
             } @else {
                 ul {
-                    @for b in &boards.items {
-                        li { (b.name.as_str()) @if b.archived { " " span .tag { "archived" } } }
+                    @for b in &d.boards.recent {
+                        li { (b.name) " · changed " (when(b.last_activity_at)) }
                     }
                 }
-                @if boards.next_cursor.is_some() {
-                    p .more { "Only the first " (BOARDS_SHOWN) " boards are listed." }
+                @if d.boards.count > d.boards.recent.len() as u64 {
+                    p .more { "The most recently changed of your " (d.boards.count) " boards." }
+                }
+            }
+        }
+        section #my-cards {
+            h2 { "Your cards" }
+            @if d.my_cards.is_empty() {
+                p .empty { "No open card is assigned to you." }
+            } @else {
+                ul {
+                    @for column in &d.my_cards {
+                        li { (column.board_name) " / " (column.column_name) ": " (column.count) }
+                    }
                 }
             }
         }
         section #due {
             h2 { "Cards due in the next " (DUE_WITHIN_DAYS) " days" }
-            @if due.is_empty() {
+            @if d.overdue.is_empty() && d.due_soon.is_empty() {
                 p .empty { "Nothing is due." }
             } @else {
+                (cards(&d.overdue, true))
+                (cards(&d.due_soon, false))
+            }
+        }
+        section #reminders {
+            h2 { "Next reminders" }
+            @if d.reminders.is_empty() {
+                p .empty { "No reminder is scheduled." }
+            } @else {
                 ul {
-                    @for card in &due {
+                    @for r in &d.reminders {
                         li {
-                            (card.title.as_str())
-                            @if let Some(name) = board_names.get(&card.board_id) { " · " span .board { (name) } }
-                            @if let Some(at) = card.due_at {
-                                " · due " (when(at))
-                                @if at < now { " " span .tag.overdue { "overdue" } }
-                            }
+                            (r.title)
+                            @if let Some(at) = r.next_fire_at { " · " (when(at)) }
+                            " " span .tz { "(" (r.timezone) ")" }
                         }
                     }
                 }
             }
         }
-        section #reminders {
-            h2 { "Next reminders" }
-            @if reminders.is_empty() {
-                p .empty { "No reminders in the next " (REMINDERS_WITHIN_DAYS) " days." }
+        section #notes {
+            h2 { "Pinned notes" }
+            @if d.pinned_notes.is_empty() {
+                p .empty { "No pinned note." }
             } @else {
-                ul {
-                    @for r in &reminders {
-                        li {
-                            (r.title.as_str())
-                            @if let Some(at) = r.next_fire_at { " · " (when(at)) }
-                            " " span .tz { "(" (r.timezone.name()) ")" }
-                        }
-                    }
-                }
+                ul { @for n in &d.pinned_notes { li { (n.title) } } }
             }
+        }
+        section #notifications {
+            h2 { "Notifications" }
+            p { (d.notifications.unread) " unread" }
+            ul { @for n in &d.notifications.latest { li { (n.title) " · " (when(n.created_at)) } } }
         }
     };
     Ok(html(StatusCode::OK, layout::signed_in("Dashboard", &viewer, &content)))

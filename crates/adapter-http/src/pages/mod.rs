@@ -130,7 +130,7 @@ macro_rules! page_error_from {
         }
     )+};
 }
-page_error_from!(identity::IdentityError, board::BoardError, reminders::ReminderError);
+page_error_from!(identity::IdentityError, board::BoardError, reminders::ReminderError, ::dashboard::DashboardError);
 
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {

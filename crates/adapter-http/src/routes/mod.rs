@@ -8,6 +8,7 @@ pub(crate) mod boards;
 pub(crate) mod cards;
 pub(crate) mod columns;
 pub(crate) mod comments;
+pub(crate) mod dashboard;
 pub(crate) mod health;
 pub(crate) mod labels;
 pub(crate) mod me;
@@ -35,4 +36,5 @@ pub(crate) fn api() -> OpenApiRouter<AppState> {
         .merge(notes::router())
         .merge(reminders::router())
         .merge(notifications::router())
+        .merge(dashboard::router())
 }

@@ -44,7 +44,7 @@ pub(super) async fn list_boards_for_user<C: ConnectionTrait>(
 
 pub(super) async fn insert_board<C: ConnectionTrait>(conn: &C, b: &Board) -> Result<(), RepoError> {
     boards::Entity::insert(board_to_row(b).into_active_model()).exec_without_returning(conn).await.repo()?;
-    let revision = board_revision::Model { board_id: b.id.as_uuid(), revision: 0 };
+    let revision = board_revision::Model { board_id: b.id.as_uuid(), revision: 0, changed_at: Some(b.created_at) };
     board_revision::Entity::insert(revision.into_active_model()).exec_without_returning(conn).await.repo()?;
     Ok(())
 }

@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 use super::convert::{card_from_row, card_to_row};
 use super::versioned;
-use crate::entity::{board as boards, board_member, card, card_assignee, card_label};
+use crate::entity::{card, card_assignee, card_label};
 use crate::error::RepoResult;
 
 /// Whose links to load.
@@ -172,37 +172,6 @@ pub(super) async fn open_cards<C: ConnectionTrait>(conn: &C, board: BoardId) -> 
 /// The open cards due before `until` on the unarchived boards `user` belongs to, soonest
 /// first: one query for the cards (the `cards_board_due` index serves each board) and two for
 /// their links, whatever the number of boards.
-pub(super) async fn due_for_user<C: ConnectionTrait>(
-    conn: &C,
-    user: UserId,
-    until: DateTime<Utc>,
-    limit: u32,
-) -> Result<Vec<Card>, RepoError> {
-    let member_of = Query::select()
-        .column(board_member::Column::BoardId)
-        .from(board_member::Entity)
-        .and_where(board_member::Column::UserId.eq(user.as_uuid()))
-        .to_owned();
-    let open_boards = Query::select()
-        .column(boards::Column::Id)
-        .from(boards::Entity)
-        .and_where(boards::Column::Archived.eq(false))
-        .to_owned();
-    let rows = card::Entity::find()
-        .filter(card::Column::BoardId.in_subquery(member_of))
-        .filter(card::Column::BoardId.in_subquery(open_boards))
-        .filter(card::Column::Archived.eq(false))
-        .filter(card::Column::DueAt.lt(until))
-        .order_by_asc(card::Column::DueAt)
-        .order_by_asc(card::Column::Id)
-        .limit(u64::from(limit))
-        .all(conn)
-        .await
-        .repo()?;
-    let links = links(conn, Scope::Cards(rows.iter().map(|r| r.id).collect())).await?;
-    assemble(rows, links)
-}
-
 pub(super) async fn list_cards<C: ConnectionTrait>(
     conn: &C,
     board: BoardId,

@@ -9,6 +9,7 @@ mod cards;
 mod columns;
 mod convert;
 mod labels;
+mod overview;
 mod ranks;
 mod store;
 mod view;

@@ -2,8 +2,8 @@
 //! delegations to the query functions, which serve the pool and the transaction alike.
 
 use board::{
-    Board, BoardRole, BoardStore, BoardTx, BoardView, Card, CardFilter, Column, Comment, Label, Member, Rank, Revision,
-    Siblings, UserDirectory,
+    Board, BoardRole, BoardStore, BoardTx, BoardView, Card, CardFilter, Column, Comment, Label, Member, Overview,
+    OverviewLimits, Rank, Revision, Siblings, UserDirectory,
 };
 use chrono::{DateTime, Utc};
 use kernel::{
@@ -20,10 +20,11 @@ use tokio::sync::Semaphore;
 use uuid::Uuid;
 
 use super::ranks::Side;
-use super::{boards, cards, columns, labels, ranks, view};
+use super::{boards, cards, columns, labels, overview, ranks, view};
 use crate::Db;
 use crate::entity::user;
 use crate::error::RepoResult;
+use crate::events::Advance;
 
 /// Boards in SQL. Also answers [`UserDirectory`] from the `users` table.
 #[derive(Debug, Clone)]
@@ -129,12 +130,18 @@ impl BoardStore for SeaBoardStore {
         boards::list_boards_for_user(self.db.reads(), user, page).await
     }
 
-    async fn list_members(&self, board: BoardId, page: PageRequest) -> Result<Page<Member>, RepoError> {
-        boards::list_members(self.db.reads(), board, page).await
+    async fn overview(
+        &self,
+        user: UserId,
+        now: DateTime<Utc>,
+        due_until: DateTime<Utc>,
+        limits: OverviewLimits,
+    ) -> Result<Overview, RepoError> {
+        overview::overview(self.db.reads(), user, now, due_until, limits).await
     }
 
-    async fn cards_due_for_user(&self, user: UserId, until: DateTime<Utc>, limit: u32) -> Result<Vec<Card>, RepoError> {
-        cards::due_for_user(self.db.reads(), user, until, limit).await
+    async fn list_members(&self, board: BoardId, page: PageRequest) -> Result<Page<Member>, RepoError> {
+        boards::list_members(self.db.reads(), board, page).await
     }
 
     async fn list_cards(&self, board: BoardId, filter: CardFilter, page: PageRequest) -> Result<Page<Card>, RepoError> {
@@ -332,7 +339,7 @@ impl BoardTx for SeaBoardTx {
     }
 
     async fn record(&self, event: &DomainEvent) -> Result<(), RepoError> {
-        crate::events::record(&self.txn, event, event.board_id).await
+        crate::events::record(&self.txn, event, event.board_id.map_or(Advance::Actor, Advance::Board)).await
     }
 
     async fn commit(self: Box<Self>) -> Result<(), RepoError> {

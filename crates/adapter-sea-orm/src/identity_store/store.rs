@@ -8,6 +8,7 @@ use sea_orm::{DatabaseTransaction, TransactionTrait as _};
 use super::queries;
 use crate::Db;
 use crate::error::RepoResult;
+use crate::events::Advance;
 
 /// Users and tokens in SQL.
 #[derive(Debug, Clone)]
@@ -95,7 +96,7 @@ impl IdentityTx for SeaIdentityTx {
     }
 
     async fn record(&self, event: &DomainEvent) -> Result<(), RepoError> {
-        crate::events::record(&self.txn, event, None).await
+        crate::events::record(&self.txn, event, Advance::Actor).await
     }
 
     async fn commit(self: Box<Self>) -> Result<(), RepoError> {

@@ -8,6 +8,7 @@ use sea_orm::{DatabaseTransaction, TransactionTrait as _};
 use super::{queries, search};
 use crate::Db;
 use crate::error::RepoResult;
+use crate::events::Advance;
 
 /// Notes in SQL. Also answers [`BoardAccess`] from the board tables.
 #[derive(Debug, Clone)]
@@ -87,7 +88,7 @@ impl NoteTx for SeaNoteTx {
     }
 
     async fn record(&self, event: &DomainEvent) -> Result<(), RepoError> {
-        crate::events::record(&self.txn, event, None).await
+        crate::events::record(&self.txn, event, Advance::Actor).await
     }
 
     async fn commit(self: Box<Self>) -> Result<(), RepoError> {

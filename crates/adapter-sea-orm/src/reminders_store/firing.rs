@@ -106,7 +106,8 @@ pub(super) async fn insert_notification<C: ConnectionTrait>(conn: &C, n: &Notifi
         created_at: Set(n.created_at),
     };
     notification::Entity::insert(row).exec_without_returning(conn).await.repo()?;
-    Ok(())
+    // The scheduler acts, but the notification is the user's: it shows on their dashboard.
+    crate::events::advance_user(conn, n.user_id).await
 }
 
 pub(super) async fn notifications<C: ConnectionTrait>(

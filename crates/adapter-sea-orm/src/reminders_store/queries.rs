@@ -104,6 +104,24 @@ pub(super) async fn list_by_owner<C: ConnectionTrait>(
     Ok(Page::from_overfetch(rows, page, |r| r.id.as_uuid()))
 }
 
+pub(super) async fn next_for_owner<C: ConnectionTrait>(
+    conn: &C,
+    owner: UserId,
+    limit: u32,
+) -> Result<Vec<Reminder>, RepoError> {
+    let rows = reminder::Entity::find()
+        .filter(reminder::Column::OwnerId.eq(owner.as_uuid()))
+        .filter(reminder::Column::Status.eq(ReminderStatus::Scheduled.as_str()))
+        .filter(reminder::Column::NextFireAt.is_not_null())
+        .order_by_asc(reminder::Column::NextFireAt)
+        .order_by_asc(reminder::Column::Id)
+        .limit(u64::from(limit))
+        .all(conn)
+        .await
+        .repo()?;
+    rows.iter().map(from_row).collect()
+}
+
 pub(super) async fn insert<C: ConnectionTrait>(conn: &C, r: &Reminder) -> Result<(), RepoError> {
     reminder::Entity::insert(to_row(r).into_active_model()).exec_without_returning(conn).await.repo()?;
     Ok(())

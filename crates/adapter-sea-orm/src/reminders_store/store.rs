@@ -14,6 +14,7 @@ use sea_orm::{DatabaseTransaction, TransactionTrait as _};
 use super::{firing, queries};
 use crate::Db;
 use crate::error::RepoResult;
+use crate::events::Advance;
 
 /// Reminders in SQL. Also answers [`TargetAccess`] from the board and note tables.
 #[derive(Debug, Clone)]
@@ -53,6 +54,10 @@ impl ReminderStore for SeaReminderStore {
     ) -> Result<Page<Reminder>, RepoError> {
         queries::list_by_owner(self.db.reads(), owner, filter, page).await
     }
+
+    async fn next_for_owner(&self, owner: UserId, limit: u32) -> Result<Vec<Reminder>, RepoError> {
+        queries::next_for_owner(self.db.reads(), owner, limit).await
+    }
 }
 
 #[async_trait::async_trait]
@@ -81,7 +86,7 @@ impl ReminderTx for SeaReminderTx {
     }
 
     async fn record(&self, event: &DomainEvent) -> Result<(), RepoError> {
-        crate::events::record(&self.txn, event, None).await
+        crate::events::record(&self.txn, event, Advance::Actor).await
     }
 
     async fn commit(self: Box<Self>) -> Result<(), RepoError> {
@@ -120,7 +125,7 @@ impl FiringTx for SeaReminderTx {
     }
 
     async fn record(&self, event: &DomainEvent) -> Result<(), RepoError> {
-        crate::events::record(&self.txn, event, None).await
+        crate::events::record(&self.txn, event, Advance::Actor).await
     }
 
     async fn commit(self: Box<Self>) -> Result<(), RepoError> {
@@ -165,7 +170,7 @@ impl NotificationTx for SeaReminderTx {
     }
 
     async fn record(&self, event: &DomainEvent) -> Result<(), RepoError> {
-        crate::events::record(&self.txn, event, None).await
+        crate::events::record(&self.txn, event, Advance::Actor).await
     }
 
     async fn commit(self: Box<Self>) -> Result<(), RepoError> {

@@ -3,6 +3,7 @@
 
 mod entities;
 mod input;
+mod overview;
 mod values;
 
 pub use entities::{Board, BoardView, BoardViewRead, Card, Column, Comment, Label, Member, Revision};
@@ -10,6 +11,7 @@ pub use input::{
     BoardChanges, CardChanges, CardFilter, CardMove, ColumnChanges, ColumnMove, LabelChanges, NewBoard, NewCard,
     NewColumn, NewLabel, NewMember,
 };
+pub use overview::{CardRef, ColumnLoad, Overview, OverviewLimits, RecentBoard};
 pub use values::{
     BoardName, BoardRole, BoardRoleError, CardTitle, Color, ColorError, ColumnName, CommentBody, Description,
     LabelName, TextError, WipLimit, WipLimitError,

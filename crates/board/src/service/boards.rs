@@ -1,11 +1,14 @@
 //! Boards: create, list, read whole, change, delete.
 
+use chrono::{DateTime, Utc};
 use kernel::{BoardId, Caller, Changes, Page, PageRequest, Version};
 use serde_json::Value;
 
 use super::{BoardService, Subject, check_version, require, role_in};
 use crate::error::BoardError;
-use crate::model::{Board, BoardChanges, BoardRole, BoardView, BoardViewRead, Card, Member, NewBoard, Revision};
+use crate::model::{
+    Board, BoardChanges, BoardRole, BoardView, BoardViewRead, Member, NewBoard, Overview, OverviewLimits, Revision,
+};
 
 impl BoardService {
     /// Creates a board; the caller becomes its owner.
@@ -46,18 +49,16 @@ impl BoardService {
         Ok(self.store.list_boards_for_user(caller.user_id, page).await?)
     }
 
-    /// The caller's open cards due within `within` from now, overdue ones included, across
-    /// every board they are a member of: soonest first, at most `limit` (clamped to 1..=200).
+    /// The caller's boards at a glance (see [`crate::BoardStore::overview`]): for their dashboard.
     #[tracing::instrument(skip_all, err(level = "debug"))]
-    pub async fn cards_due_soon(
+    pub async fn overview(
         &self,
         caller: &Caller,
-        within: chrono::Duration,
-        limit: u32,
-    ) -> Result<Vec<Card>, BoardError> {
-        let until = self.now() + within;
-        let limit = limit.clamp(1, PageRequest::MAX_LIMIT);
-        Ok(self.store.cards_due_for_user(caller.user_id, until, limit).await?)
+        now: DateTime<Utc>,
+        due_until: DateTime<Utc>,
+        limits: OverviewLimits,
+    ) -> Result<Overview, BoardError> {
+        Ok(self.store.overview(caller.user_id, now, due_until, limits).await?)
     }
 
     /// The whole board: members, labels, columns and their open cards.
@@ -262,21 +263,6 @@ mod tests {
         let page =
             service(store, MockUserDirectory::new()).list_boards(&caller(VIEWER), PageRequest::first()).await.unwrap();
         assert_eq!(page.items.len(), 1);
-    }
-
-    #[tokio::test]
-    async fn cards_due_soon_asks_for_the_callers_cards_up_to_the_horizon_with_a_bounded_limit() {
-        let mut store = MockBoardStore::new();
-        store
-            .expect_cards_due_for_user()
-            .times(1)
-            .withf(|user, until, limit| *user == VIEWER && *until == t0() + chrono::Duration::days(7) && *limit == 200)
-            .returning(|_, _, _| Ok(Vec::new()));
-        let cards = service(store, MockUserDirectory::new())
-            .cards_due_soon(&caller(VIEWER), chrono::Duration::days(7), 10_000)
-            .await
-            .unwrap();
-        assert!(cards.is_empty());
     }
 
     #[tokio::test]

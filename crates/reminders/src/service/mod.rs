@@ -88,6 +88,13 @@ impl ReminderService {
         owned(caller, self.store.get(reminder_id).await?)
     }
 
+    /// The caller's scheduled reminders that fire next, soonest first; at most `limit`
+    /// (clamped to 1..=200).
+    #[tracing::instrument(skip_all, err(level = "debug"))]
+    pub async fn next(&self, caller: &Caller, limit: u32) -> Result<Vec<Reminder>, ReminderError> {
+        Ok(self.store.next_for_owner(caller.user_id, limit.clamp(1, PageRequest::MAX_LIMIT)).await?)
+    }
+
     /// The caller's reminders matching `filter`, by id.
     #[tracing::instrument(skip_all, err(level = "debug"))]
     pub async fn list(
