@@ -253,7 +253,7 @@ impl Default for Config {
                 hash_concurrency: std::thread::available_parallelism().map_or(1, |n| (n.get() / 2).max(1)),
             },
             reminders: RemindersConfig { poll_interval_ms: 1000, batch_size: 100 },
-            audit: AuditConfig { seal_interval_ms: 1000, seal_batch_size: 1000, retention_days: 0 },
+            audit: AuditConfig { seal_interval_ms: 1000, seal_batch_size: 250, retention_days: 0 },
             dashboard: DashboardConfig { cache_ttl_secs: 60, memory_cache_mib: 4 },
             oidc: OidcConfig {
                 providers: Vec::new(),

@@ -181,6 +181,8 @@ pub(crate) async fn run(args: RunArgs) -> anyhow::Result<()> {
     let board_large = series("GET board (10,000 cards)", &app.base_url, &bearer(Plan::get(&large_path)))?;
     let notes_paths = (0..api::TOPICS).map(|t| format!("/api/v1/notes?q=topic{t:02}")).collect();
     let notes = series("GET /api/v1/notes?q=…", &app.base_url, &bearer(Plan { paths: notes_paths, ..Plan::get("") }))?;
+    // Nothing changes while it runs: after the first request, the kept dashboard and its stamp.
+    let dashboard = series("GET /api/v1/dashboard (kept)", &app.base_url, &bearer(Plan::get("/api/v1/dashboard")))?;
 
     let create = Plan {
         method: "POST",
@@ -266,6 +268,7 @@ pub(crate) async fn run(args: RunArgs) -> anyhow::Result<()> {
         board_db_unchanged,
         board_large,
         notes,
+        dashboard,
         card_create,
         card_move,
         commits,
