@@ -9,6 +9,7 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use board::{BoardService, MockBoardStore, MockUserDirectory};
 use chrono::{TimeZone as _, Utc};
+use connector::{EventFeed, MockEventLog};
 use dashboard::{DashboardService, MockDashboardCache, MockSources, MockStamps};
 use identity::{
     AccessToken, Argon2Hasher, DisplayName, Email, IdentityService, MockIdentityStore, MockSessionStore, Role,
@@ -110,6 +111,7 @@ fn app_with(
         reminders: Arc::new(reminders),
         notifications: Arc::new(notifications),
         dashboard: Arc::new(dashboard),
+        events: Arc::new(EventFeed::new(Arc::new(MockEventLog::new()))),
         readiness,
         settings: Arc::new(settings),
         board_views: crate::BoardViewCache::new(1 << 20),

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use audit::AuditService;
 use board::BoardService;
+use connector::EventFeed;
 use dashboard::DashboardService;
 use identity::IdentityService;
 use notes::NoteService;
@@ -84,6 +85,8 @@ pub struct AppContext {
     pub notifications: Arc<NotificationService>,
     /// Dashboards, kept per user while exact.
     pub dashboard: Arc<DashboardService>,
+    /// The event feed.
+    pub events: Arc<EventFeed>,
     /// Dependency checks.
     pub readiness: Arc<dyn Readiness>,
     /// HTTP settings.

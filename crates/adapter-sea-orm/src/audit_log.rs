@@ -23,7 +23,7 @@ impl SeaAuditLog {
     }
 }
 
-fn visible(visibility: Visibility) -> Condition {
+pub(crate) fn visible(visibility: Visibility) -> Condition {
     match visibility {
         Visibility::All => Condition::all(),
         Visibility::MemberOf(user) => {

@@ -8,12 +8,13 @@ use adapter_memory::MemoryDashboardCache;
 use adapter_oidc::{OidcProvider, OidcSettings};
 use adapter_redis::{RedisDashboardCache, RedisPool, RedisSessionStore};
 use adapter_sea_orm::{
-    Db, SeaAuditLog, SeaAuditSeals, SeaBoardStore, SeaDashboardStamps, SeaIdentityStore, SeaNoteStore,
+    Db, SeaAuditLog, SeaAuditSeals, SeaBoardStore, SeaDashboardStamps, SeaEventLog, SeaIdentityStore, SeaNoteStore,
     SeaReminderStore, SeaSessionStore, SeaSsoLoginStore,
 };
 use anyhow::Context as _;
 use audit::{AuditService, Sealer};
 use board::BoardService;
+use connector::EventFeed;
 use dashboard::{DashboardCache, DashboardService};
 use identity::{Argon2Hasher, IdentityProvider, IdentityService, SessionPolicy, SessionStore, SsoProviderInfo};
 use kernel::{Clock, IdGen, SystemClock, UuidV7};
@@ -48,6 +49,8 @@ pub struct Services {
     pub sealer: Arc<Sealer>,
     /// Dashboards, read through the services above.
     pub dashboard: Arc<DashboardService>,
+    /// The event feed.
+    pub events: Arc<EventFeed>,
 }
 
 impl Services {
@@ -127,6 +130,7 @@ impl Services {
             clock,
         )
         .with_ttl(Duration::from_secs(config.dashboard.cache_ttl_secs));
+        let events = EventFeed::new(Arc::new(SeaEventLog::new(db.clone())));
         Ok(Self {
             db,
             redis,
@@ -139,6 +143,7 @@ impl Services {
             scheduler: Arc::new(scheduler),
             sealer: Arc::new(sealer),
             dashboard: Arc::new(dashboard),
+            events: Arc::new(events),
         })
     }
 
@@ -157,6 +162,7 @@ impl Services {
             reminders: self.reminders.clone(),
             notifications: self.notifications.clone(),
             dashboard: self.dashboard.clone(),
+            events: self.events.clone(),
             readiness,
             settings: Arc::new(settings),
             board_views: BoardViewCache::new(config.http.board_view_cache_mib * 1024 * 1024),

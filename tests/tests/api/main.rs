@@ -14,6 +14,7 @@ mod columns;
 mod conventions;
 mod coverage;
 mod dashboard;
+mod events;
 mod labels_and_comments;
 mod metrics;
 mod notes;

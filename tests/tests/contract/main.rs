@@ -8,6 +8,7 @@ mod audit_seals;
 mod board_store;
 mod dashboard;
 mod db;
+mod event_log;
 mod events;
 mod identity_store;
 mod notes_store;

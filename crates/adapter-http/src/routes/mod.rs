@@ -9,6 +9,7 @@ pub(crate) mod cards;
 pub(crate) mod columns;
 pub(crate) mod comments;
 pub(crate) mod dashboard;
+pub(crate) mod events;
 pub(crate) mod health;
 pub(crate) mod labels;
 pub(crate) mod me;
@@ -37,4 +38,5 @@ pub(crate) fn api() -> OpenApiRouter<AppState> {
         .merge(reminders::router())
         .merge(notifications::router())
         .merge(dashboard::router())
+        .merge(events::router())
 }

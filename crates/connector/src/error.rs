@@ -1,0 +1,23 @@
+//! What reading the feed can fail with.
+
+use kernel::RepoError;
+
+/// Errors of [`crate::EventFeed`].
+#[derive(Debug, thiserror::Error)]
+pub enum FeedError {
+    /// The store did not answer in time.
+    #[error("store unavailable: {0}")]
+    Unavailable(String),
+    /// A bug, or a store that failed.
+    #[error("event feed read: {0}")]
+    Unexpected(RepoError),
+}
+
+impl From<RepoError> for FeedError {
+    fn from(e: RepoError) -> Self {
+        match e {
+            RepoError::Unavailable(why) => Self::Unavailable(why),
+            other => Self::Unexpected(other),
+        }
+    }
+}
