@@ -112,11 +112,28 @@ fn app_with(
         notifications: Arc::new(notifications),
         dashboard: Arc::new(dashboard),
         events: Arc::new(EventFeed::new(Arc::new(MockEventLog::new()))),
+        idempotency: Arc::new(NoRecords),
         readiness,
         settings: Arc::new(settings),
         board_views: crate::BoardViewCache::new(1 << 20),
         metrics: Arc::new(String::new),
     })
+}
+
+/// An idempotency store that keeps nothing: these tests send no `Idempotency-Key`.
+struct NoRecords;
+
+#[async_trait::async_trait]
+impl kernel::IdempotencyStore for NoRecords {
+    async fn claim(&self, _: &str, _: &str, _: Duration) -> Result<kernel::Claim, RepoError> {
+        Ok(kernel::Claim::Acquired)
+    }
+    async fn complete(&self, _: &str, _: &str, _: &[u8], _: Duration) -> Result<(), RepoError> {
+        Ok(())
+    }
+    async fn release(&self, _: &str, _: &str) -> Result<(), RepoError> {
+        Ok(())
+    }
 }
 
 async fn call(router: axum::Router, request: Request<Body>) -> (StatusCode, axum::http::HeaderMap, Value) {

@@ -9,6 +9,7 @@ mod error_map;
 mod extract;
 #[cfg(test)]
 mod handler_tests;
+mod idempotency;
 mod metrics;
 mod middleware;
 mod openapi;

@@ -370,7 +370,7 @@ fn is_valid_request_id(v: &[u8]) -> bool {
 /// [`crate::ApiError`] keeps its code and detail; any other (a framework rejection, a tower
 /// timeout, a caught panic) gets a generic problem for its status. Bodies of 5xx responses
 /// never carry internals. Other responses pass unchanged.
-fn as_problem(response: Response, instance: &str, request_id: &str) -> Response {
+pub(crate) fn as_problem(response: Response, instance: &str, request_id: &str) -> Response {
     let status = response.status();
     if !(status.is_client_error() || status.is_server_error()) {
         return response;

@@ -108,7 +108,17 @@ pub(crate) struct CommonProblems;
 impl Modify for CommonProblems {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         use utoipa::openapi::path::ParameterIn;
-        for item in openapi.paths.paths.values_mut() {
+        for (path, item) in &mut openapi.paths.paths {
+            // POST and PATCH under /api/v1 take `Idempotency-Key` (crate::idempotency).
+            let recorded = path.strip_prefix(crate::router::API_PREFIX).is_some_and(crate::idempotency::records);
+            for operation in [&mut item.post, &mut item.patch].into_iter().flatten() {
+                let secured = operation.security.as_ref().is_some_and(|requirements| {
+                    requirements.iter().all(|r| r != &utoipa::openapi::security::SecurityRequirement::default())
+                });
+                if recorded && secured {
+                    idempotent(operation);
+                }
+            }
             let operations = [&mut item.get, &mut item.post, &mut item.put, &mut item.patch, &mut item.delete];
             for operation in operations.into_iter().flatten() {
                 let secured = operation.security.as_ref().is_some_and(|requirements| {
@@ -146,7 +156,34 @@ impl Modify for CommonProblems {
     }
 }
 
+/// Declares `Idempotency-Key` on `operation`: the header, a malformed key (400), the key in use
+/// by a request still running (409) or used for another request (422).
+fn idempotent(operation: &mut utoipa::openapi::path::Operation) {
+    use utoipa::openapi::Required;
+    use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    let parameter = ParameterBuilder::new()
+        .name("Idempotency-Key")
+        .parameter_in(ParameterIn::Header)
+        .required(Required::False)
+        .description(Some(
+            "Makes a retry safe: the first answer to this request is kept for 24 hours and sent again \
+             (with `Idempotent-Replayed: true`) for the same key and the same request. 1 to 255 visible \
+             ASCII characters, scoped to the credential.",
+        ))
+        .schema(Some(ObjectBuilder::new().schema_type(Type::String).min_length(Some(1)).max_length(Some(255))))
+        .build();
+    operation.parameters.get_or_insert_with(Vec::new).push(parameter);
+    for (status, name) in [("400", "BadRequest"), ("409", "Conflict"), ("422", "Unprocessable")] {
+        operation
+            .responses
+            .responses
+            .entry(status.to_owned())
+            .or_insert_with(|| RefOr::Ref(Ref::from_response_name(name)));
+    }
+}
+
 /// The whole document, as served at `/api/v1/openapi.json`.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    crate::router::api_router().1
+    crate::router::api_router(None).1
 }

@@ -10,18 +10,28 @@ use utoipa::{Modify as _, OpenApi as _};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::metrics;
 use crate::middleware::{DeadlineLayer, EdgeLayer, REQUEST_ID, not_found};
 use crate::openapi::{ApiDoc, CommonProblems};
 use crate::routes;
 use crate::state::{AppContext, AppState, HttpSettings};
+use crate::{idempotency, metrics};
+
+/// Where the API's routes live.
+pub(crate) const API_PREFIX: &str = "/api/v1";
 
 /// The API routes, before state and middleware, and their finished documentation. The
 /// document's modifiers run here, once every route has added its path (a modifier on the
 /// derive would run before any path exists).
-pub(crate) fn api_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+///
+/// With `state`, the `/api/v1` routes get the `Idempotency-Key` middleware (the health probes
+/// stay outside it: each layer wraps every route it covers).
+pub(crate) fn api_router(state: Option<&AppState>) -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    let mut v1 = routes::api();
+    if let Some(state) = state {
+        v1 = v1.layer(axum::middleware::from_fn_with_state(state.clone(), idempotency::middleware));
+    }
     let (router, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
-        .nest("/api/v1", routes::api())
+        .nest(API_PREFIX, v1)
         .merge(routes::health::router())
         .split_for_parts();
     CommonProblems.modify(&mut doc);
@@ -42,7 +52,7 @@ pub(crate) fn api_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
 pub fn router(context: AppContext) -> Router {
     let state = AppState::from(context);
     let settings = state.settings.clone();
-    let (api, doc) = api_router();
+    let (api, doc) = api_router(Some(&state));
     // The docs page's assets are compiled into the binary (no CDN); it needs its own CSP.
     let docs = Router::from(SwaggerUi::new("/docs").url("/api/v1/openapi.json", doc)).layer(
         SetResponseHeaderLayer::overriding(
@@ -79,10 +89,10 @@ fn cors(settings: &HttpSettings) -> CorsLayer {
             header::CONTENT_TYPE,
             header::IF_MATCH,
             header::IF_NONE_MATCH,
-            HeaderName::from_static("idempotency-key"),
+            idempotency::IDEMPOTENCY_KEY,
             HeaderName::from_static(crate::auth::CSRF_HEADER),
             REQUEST_ID,
             HeaderName::from_static("traceparent"),
         ])
-        .expose_headers([header::ETAG, header::LOCATION, REQUEST_ID])
+        .expose_headers([header::ETAG, header::LOCATION, REQUEST_ID, idempotency::REPLAYED])
 }

@@ -87,6 +87,8 @@ pub struct AppContext {
     pub dashboard: Arc<DashboardService>,
     /// The event feed.
     pub events: Arc<EventFeed>,
+    /// Answers kept for `Idempotency-Key` retries.
+    pub idempotency: Arc<dyn kernel::IdempotencyStore>,
     /// Dependency checks.
     pub readiness: Arc<dyn Readiness>,
     /// HTTP settings.

@@ -2,7 +2,9 @@
 //! tests. They pass the same contract suites as the Redis adapters.
 
 mod dashboards;
+mod idempotency;
 mod sessions;
 
 pub use dashboards::MemoryDashboardCache;
+pub use idempotency::MemoryIdempotencyStore;
 pub use sessions::MemorySessionStore;

@@ -1,11 +1,13 @@
-//! Outbound adapter: the ports that live in Redis in production (sessions and dashboards now;
-//! rate limits and idempotency records later), on a deadpool-redis pool shared by all
+//! Outbound adapter: the ports that live in Redis in production (sessions, dashboards and
+//! idempotency records now; rate limits later), on a deadpool-redis pool shared by all
 //! instances.
 
 mod dashboards;
+mod idempotency;
 mod pool;
 mod sessions;
 
 pub use dashboards::RedisDashboardCache;
+pub use idempotency::RedisIdempotencyStore;
 pub use pool::RedisPool;
 pub use sessions::RedisSessionStore;

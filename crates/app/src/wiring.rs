@@ -4,9 +4,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use adapter_http::{AppContext, BoardViewCache, HttpSettings, Readiness};
-use adapter_memory::MemoryDashboardCache;
+use adapter_memory::{MemoryDashboardCache, MemoryIdempotencyStore};
 use adapter_oidc::{OidcProvider, OidcSettings};
-use adapter_redis::{RedisDashboardCache, RedisPool, RedisSessionStore};
+use adapter_redis::{RedisDashboardCache, RedisIdempotencyStore, RedisPool, RedisSessionStore};
 use adapter_sea_orm::{
     Db, SeaAuditLog, SeaAuditSeals, SeaBoardStore, SeaDashboardStamps, SeaEventLog, SeaIdentityStore, SeaNoteStore,
     SeaReminderStore, SeaSessionStore, SeaSsoLoginStore,
@@ -17,12 +17,16 @@ use board::BoardService;
 use connector::EventFeed;
 use dashboard::{DashboardCache, DashboardService};
 use identity::{Argon2Hasher, IdentityProvider, IdentityService, SessionPolicy, SessionStore, SsoProviderInfo};
-use kernel::{Clock, IdGen, SystemClock, UuidV7};
+use kernel::{Clock, IdGen, IdempotencyStore, SystemClock, UuidV7};
 use notes::NoteService;
 use reminders::{NotificationService, ReminderService, Scheduler};
 
 use crate::config::Config;
 use crate::dashboard_sources::DomainSources;
+
+/// Memory for idempotency records without Redis: some 16,000 answers of a kilobyte (a day of
+/// retried writes for a small team); when full, an answer is not kept and its retry executes.
+const IDEMPOTENCY_MEMORY_BYTES: usize = 16 * 1024 * 1024;
 
 /// The connected stores and the services built on them.
 #[derive(Clone)]
@@ -51,6 +55,8 @@ pub struct Services {
     pub dashboard: Arc<DashboardService>,
     /// The event feed.
     pub events: Arc<EventFeed>,
+    /// Answers kept for `Idempotency-Key` retries: in Redis when configured, else in memory.
+    pub idempotency: Arc<dyn IdempotencyStore>,
 }
 
 impl Services {
@@ -112,9 +118,14 @@ impl Services {
         let sealer = Sealer::new(seals, clock.clone(), config.audit.seal_batch_size);
         let (boards, notes, reminders, notifications, audit) =
             (Arc::new(boards), Arc::new(notes), Arc::new(reminders), Arc::new(notifications), Arc::new(audit));
-        let dashboard_cache: Arc<dyn DashboardCache> = match &redis {
-            Some(pool) => Arc::new(RedisDashboardCache::new(pool.clone())),
-            None => Arc::new(MemoryDashboardCache::new(config.dashboard.memory_cache_mib * 1024 * 1024, clock.clone())),
+        let (dashboard_cache, idempotency): (Arc<dyn DashboardCache>, Arc<dyn IdempotencyStore>) = match &redis {
+            Some(pool) => {
+                (Arc::new(RedisDashboardCache::new(pool.clone())), Arc::new(RedisIdempotencyStore::new(pool.clone())))
+            }
+            None => (
+                Arc::new(MemoryDashboardCache::new(config.dashboard.memory_cache_mib * 1024 * 1024, clock.clone())),
+                Arc::new(MemoryIdempotencyStore::new(IDEMPOTENCY_MEMORY_BYTES, clock.clone())),
+            ),
         };
         let sources = DomainSources {
             boards: boards.clone(),
@@ -144,6 +155,7 @@ impl Services {
             sealer: Arc::new(sealer),
             dashboard: Arc::new(dashboard),
             events: Arc::new(events),
+            idempotency,
         })
     }
 
@@ -163,6 +175,7 @@ impl Services {
             notifications: self.notifications.clone(),
             dashboard: self.dashboard.clone(),
             events: self.events.clone(),
+            idempotency: self.idempotency.clone(),
             readiness,
             settings: Arc::new(settings),
             board_views: BoardViewCache::new(config.http.board_view_cache_mib * 1024 * 1024),

@@ -1,10 +1,11 @@
-//! The IO-free vocabulary shared by every Corkboard crate: typed ids, the `Clock` and
-//! `IdGen` ports, who is acting (`Actor`, `Caller`), keyset pages, domain events and the
+//! The IO-free vocabulary shared by every Corkboard crate: typed ids, the `Clock`,
+//! `IdGen` and `IdempotencyStore` ports, who is acting (`Actor`, `Caller`), keyset pages, domain events and the
 //! error every port returns. It depends on no framework and no driver.
 
 mod actor;
 mod error;
 mod event;
+mod idempotency;
 mod ids;
 mod page;
 mod text;
@@ -14,6 +15,7 @@ mod version;
 pub use actor::{Actor, Caller, RequestMeta};
 pub use error::RepoError;
 pub use event::{Changes, DomainEvent};
+pub use idempotency::{Claim, IdempotencyStore};
 pub use ids::{
     BoardId, CardId, ColumnId, CommentId, LabelId, NoteId, NotificationId, ReminderId, SessionId, TokenId, UserId,
 };

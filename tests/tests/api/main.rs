@@ -15,6 +15,7 @@ mod conventions;
 mod coverage;
 mod dashboard;
 mod events;
+mod idempotency;
 mod labels_and_comments;
 mod metrics;
 mod notes;

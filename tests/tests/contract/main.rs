@@ -10,6 +10,7 @@ mod dashboard;
 mod db;
 mod event_log;
 mod events;
+mod idempotency;
 mod identity_store;
 mod notes_store;
 mod reminders_store;
