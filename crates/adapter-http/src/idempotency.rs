@@ -44,24 +44,23 @@ const KEPT_HEADERS: [HeaderName; 3] = [header::CONTENT_TYPE, header::ETAG, heade
 
 /// The middleware, on the routes nested under [`API_PREFIX`] (it sees their paths without it).
 pub(crate) async fn middleware(State(s): State<AppState>, request: Request, next: Next) -> Response {
-    if !matches!(*request.method(), Method::POST | Method::PATCH) {
+    let keyed = matches!(*request.method(), Method::POST | Method::PATCH)
+        && request.headers().contains_key(IDEMPOTENCY_KEY)
+        && records(request.uri().path());
+    if !keyed {
         return next.run(request).await;
     }
-    let Some(raw_key) = request.headers().get(IDEMPOTENCY_KEY) else { return next.run(request).await };
-    let Some(key) = valid_key(raw_key).map(str::to_owned) else {
+    let (parts, body) = request.into_parts();
+    let Some(scope) = credential_scope(&parts, &s) else {
+        return next.run(Request::from_parts(parts, body)).await;
+    };
+    let Some(key) = parts.headers.get(IDEMPOTENCY_KEY).and_then(valid_key).map(str::to_owned) else {
         return ApiError::bad_request(
             "INVALID_IDEMPOTENCY_KEY",
             "Idempotency-Key must be 1 to 255 visible ASCII characters.",
         )
         .into_response();
     };
-    let (parts, body) = request.into_parts();
-    let Some(scope) = credential_scope(&parts, &s) else {
-        return next.run(Request::from_parts(parts, body)).await;
-    };
-    if !records(parts.uri.path()) {
-        return next.run(Request::from_parts(parts, body)).await;
-    }
     let body = match read_body(body, s.settings.body_limit).await {
         Ok(body) => body,
         Err(BodyError::TooLarge) => {

@@ -90,7 +90,7 @@ impl DashboardService {
         if let Some(kept) = self.kept(user, stamp).await {
             return Ok(kept);
         }
-        let _flight = Flight::board(&self.flights, user).await;
+        let _turn = Flight::wait_for_turn(&self.flights, user).await;
         // Whoever flew before us may have kept it.
         if let Some(kept) = self.kept(user, stamp).await {
             return Ok(kept);
@@ -166,7 +166,7 @@ struct Flight {
 
 impl Flight {
     /// Waits for the user's turn.
-    async fn board(flights: &Arc<Mutex<Flights>>, user: UserId) -> Self {
+    async fn wait_for_turn(flights: &Arc<Mutex<Flights>>, user: UserId) -> Self {
         let gate = Arc::clone(flights.lock().unwrap_or_else(PoisonError::into_inner).entry(user).or_default());
         // Registered before waiting, so a drop while waiting still forgets an unused gate.
         let mut flight = Self { flights: Arc::clone(flights), user, turn: None };
