@@ -34,16 +34,31 @@ impl PageParams {
 
 const CURSOR_TAG: &str = "c1:";
 
+/// An opaque cursor: `tag` (which kind of cursor, and its version) and `payload`,
+/// base64url-encoded.
+pub(crate) fn encode_tagged(tag: &str, payload: &str) -> String {
+    URL_SAFE_NO_PAD.encode(format!("{tag}{payload}"))
+}
+
+/// The payload of a cursor made by [`encode_tagged`] with `tag`; anything else is refused with
+/// 400 `INVALID_CURSOR` (see [`invalid_cursor`]).
+pub(crate) fn decode_tagged(raw: &str, tag: &str) -> Result<String, ApiError> {
+    let bytes = URL_SAFE_NO_PAD.decode(raw).map_err(|_| invalid_cursor())?;
+    let text = String::from_utf8(bytes).map_err(|_| invalid_cursor())?;
+    text.strip_prefix(tag).map(str::to_owned).ok_or_else(invalid_cursor)
+}
+
+/// A cursor this API did not issue.
+pub(crate) fn invalid_cursor() -> ApiError {
+    ApiError::bad_request("INVALID_CURSOR", "The cursor is not one this API issued.")
+}
+
 fn encode_cursor(id: Uuid) -> String {
-    URL_SAFE_NO_PAD.encode(format!("{CURSOR_TAG}{}", id.simple()))
+    encode_tagged(CURSOR_TAG, &id.simple().to_string())
 }
 
 fn decode_cursor(raw: &str) -> Result<Uuid, ApiError> {
-    let invalid = || ApiError::bad_request("INVALID_CURSOR", "The cursor is not one this API issued.");
-    let bytes = URL_SAFE_NO_PAD.decode(raw).map_err(|_| invalid())?;
-    let text = std::str::from_utf8(&bytes).map_err(|_| invalid())?;
-    let hex = text.strip_prefix(CURSOR_TAG).ok_or_else(invalid)?;
-    Uuid::try_parse(hex).map_err(|_| invalid())
+    Uuid::try_parse(&decode_tagged(raw, CURSOR_TAG)?).map_err(|_| invalid_cursor())
 }
 
 /// One page of a list.

@@ -3,8 +3,6 @@
 //! `next_cursor` and asks again later gets every later event exactly once.
 
 use axum::extract::State;
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use connector::{FeedError, FeedEvent, FeedPage, FeedPosition};
 use identity::Scope;
@@ -17,6 +15,7 @@ use crate::auth::Auth;
 use crate::error::ApiError;
 use crate::extract::ApiQuery;
 use crate::openapi::{BadRequest, Forbidden, Unprocessable};
+use crate::pagination::{decode_tagged, encode_tagged, invalid_cursor};
 use crate::state::AppState;
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
@@ -93,21 +92,19 @@ impl From<FeedError> for ApiError {
 const CURSOR_TAG: &str = "f1:";
 
 fn encode_cursor(at: FeedPosition) -> String {
-    URL_SAFE_NO_PAD.encode(format!("{CURSOR_TAG}{}.{}", at.seal, at.seq))
+    encode_tagged(CURSOR_TAG, &format!("{}.{}", at.seal, at.seq))
 }
 
 fn decode_cursor(raw: &str) -> Result<FeedPosition, ApiError> {
-    let invalid = || ApiError::bad_request("INVALID_CURSOR", "The cursor is not one this API issued.");
-    let bytes = URL_SAFE_NO_PAD.decode(raw).map_err(|_| invalid())?;
-    let text = std::str::from_utf8(&bytes).map_err(|_| invalid())?;
-    let (seal, seq) = text.strip_prefix(CURSOR_TAG).and_then(|t| t.split_once('.')).ok_or_else(invalid)?;
+    let text = decode_tagged(raw, CURSOR_TAG)?;
+    let (seal, seq) = text.split_once('.').ok_or_else(invalid_cursor)?;
     // Digits only, and within what the database stores: `+1` or `1e3` were never issued.
     let number = |s: &str| {
         (!s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()))
             .then(|| s.parse::<i64>().ok())
             .flatten()
             .map(i64::unsigned_abs)
-            .ok_or_else(invalid)
+            .ok_or_else(invalid_cursor)
     };
     Ok(FeedPosition { seal: number(seal)?, seq: number(seq)? })
 }
@@ -151,8 +148,9 @@ mod tests {
 
     #[test]
     fn tampered_cursors_are_refused() {
+        use base64::Engine as _;
         let good = encode_cursor(FeedPosition { seal: 1, seq: 2 });
-        let forged = |text: &str| URL_SAFE_NO_PAD.encode(text);
+        let forged = |text: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(text);
         for bad in [
             String::new(),
             "!!!".into(),
