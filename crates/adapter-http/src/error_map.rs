@@ -4,8 +4,10 @@
 use audit::AuditError;
 use axum::http::{HeaderValue, StatusCode, header};
 use board::BoardError;
+use connector::FeedError;
 use dashboard::DashboardError;
 use identity::IdentityError;
+use kernel::RepoError;
 use notes::NoteError;
 use reminders::ReminderError;
 
@@ -97,6 +99,26 @@ impl From<DashboardError> for ApiError {
         match e {
             DashboardError::Unavailable(why) => ApiError::unavailable(&why),
             DashboardError::Unexpected(e) => ApiError::internal(&e),
+        }
+    }
+}
+
+impl From<FeedError> for ApiError {
+    fn from(e: FeedError) -> Self {
+        match e {
+            FeedError::Unavailable(why) => ApiError::unavailable(&why),
+            FeedError::Unexpected(e) => ApiError::internal(&e),
+        }
+    }
+}
+
+/// A port's error met outside any domain (the idempotency store): 503 when the store did not
+/// answer, 500 otherwise.
+impl From<RepoError> for ApiError {
+    fn from(e: RepoError) -> Self {
+        match e {
+            RepoError::Unavailable(why) => ApiError::unavailable(&why),
+            other => ApiError::internal(&other),
         }
     }
 }

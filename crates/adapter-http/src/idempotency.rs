@@ -19,7 +19,7 @@ use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header}
 use axum::middleware::Next;
 use axum::response::{IntoResponse as _, Response};
 use bytes::{Buf as _, BufMut as _, Bytes, BytesMut};
-use kernel::{Claim, IdempotencyStore, RepoError};
+use kernel::{Claim, IdempotencyStore};
 use sha2::{Digest as _, Sha256};
 
 use crate::error::ApiError;
@@ -76,7 +76,7 @@ pub(crate) async fn middleware(State(s): State<AppState>, request: Request, next
     // A holder that vanishes (a crash) gives the key up once its request could no longer run.
     let lease = s.settings.request_timeout * 2;
     match s.idempotency.claim(&key, &fingerprint, lease).await {
-        Err(e) => store_failed(e).into_response(),
+        Err(e) => ApiError::from(e).into_response(),
         Ok(Claim::InFlight) => ApiError::new(
             StatusCode::CONFLICT,
             "IDEMPOTENCY_KEY_IN_USE",
@@ -112,14 +112,6 @@ pub(crate) async fn middleware(State(s): State<AppState>, request: Request, next
 /// for sign-in and sign-out, nor for token creation, whose answers carry secrets.
 pub(crate) fn records(path: &str) -> bool {
     !path.starts_with("/auth/") && !path.starts_with("/me/tokens")
-}
-
-/// The store's failure as the client sees it: 503 when it did not answer.
-fn store_failed(e: RepoError) -> ApiError {
-    match e {
-        RepoError::Unavailable(why) => ApiError::unavailable(&why),
-        other => ApiError::internal(&other),
-    }
 }
 
 /// Keeps the answer (rendered as it will be sent) or, after a server error, gives the key up.

@@ -4,7 +4,7 @@
 
 use axum::extract::State;
 use chrono::{DateTime, Utc};
-use connector::{FeedError, FeedEvent, FeedPage, FeedPosition};
+use connector::{FeedEvent, FeedPage, FeedPosition};
 use identity::Scope;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -76,15 +76,6 @@ impl From<FeedEvent> for FeedEventOut {
             resource_id: e.resource_id,
             board_id: e.board_id.map(|b| b.as_uuid()),
             changes: e.changes,
-        }
-    }
-}
-
-impl From<FeedError> for ApiError {
-    fn from(e: FeedError) -> Self {
-        match e {
-            FeedError::Unavailable(why) => ApiError::unavailable(&why),
-            FeedError::Unexpected(e) => ApiError::internal(&e),
         }
     }
 }
