@@ -17,6 +17,7 @@ mod m0007_sso;
 mod m0008_board_revisions;
 mod m0009_audit_seals;
 mod m0010_dashboard_stamps;
+mod m0011_webhooks;
 pub mod script;
 
 /// Every migration, in order.
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0008_board_revisions::Migration),
             Box::new(m0009_audit_seals::Migration),
             Box::new(m0010_dashboard_stamps::Migration),
+            Box::new(m0011_webhooks::Migration),
         ]
     }
 }

@@ -5,6 +5,7 @@ use audit::AuditError;
 use axum::http::{HeaderValue, StatusCode, header};
 use board::BoardError;
 use connector::FeedError;
+use connector::webhooks::WebhookError;
 use dashboard::DashboardError;
 use identity::IdentityError;
 use kernel::RepoError;
@@ -108,6 +109,23 @@ impl From<FeedError> for ApiError {
         match e {
             FeedError::Unavailable(why) => ApiError::unavailable(&why),
             FeedError::Unexpected(e) => ApiError::internal(&e),
+        }
+    }
+}
+
+impl From<WebhookError> for ApiError {
+    fn from(e: WebhookError) -> Self {
+        match e {
+            WebhookError::NotFound => ApiError::not_found("No such resource."),
+            WebhookError::Invalid { field, message } => ApiError::invalid_field(field, message),
+            WebhookError::Inactive => ApiError::conflict(
+                "WEBHOOK_INACTIVE",
+                "The webhook is turned off; turn it on (PATCH active=true) to send its deliveries.",
+            ),
+            WebhookError::VersionMismatch => ApiError::precondition_failed(),
+            WebhookError::Conflict(detail) => ApiError::conflict("CONFLICT", detail),
+            WebhookError::Unavailable(why) => ApiError::unavailable(&why),
+            WebhookError::Unexpected(e) => ApiError::internal(e.as_ref()),
         }
     }
 }

@@ -9,6 +9,7 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use board::{BoardService, MockBoardStore, MockUserDirectory};
 use chrono::{TimeZone as _, Utc};
+use connector::webhooks::{MockWebhookStore, WebhookService};
 use connector::{EventFeed, MockEventLog};
 use dashboard::{DashboardService, MockDashboardCache, MockSources, MockStamps};
 use identity::{
@@ -102,6 +103,7 @@ fn app_with(
         Arc::new(MockDashboardCache::new()),
         clock.clone(),
     );
+    let webhooks = WebhookService::new(Arc::new(MockWebhookStore::new()), clock.clone(), ids.clone(), false);
     let boards = BoardService::new(Arc::new(boards), Arc::new(MockUserDirectory::new()), clock, ids);
     crate::router(AppContext {
         identity: Arc::new(identity),
@@ -112,6 +114,7 @@ fn app_with(
         notifications: Arc::new(notifications),
         dashboard: Arc::new(dashboard),
         events: Arc::new(EventFeed::new(Arc::new(MockEventLog::new()))),
+        webhooks: Arc::new(webhooks),
         idempotency: Arc::new(NoRecords),
         readiness,
         settings: Arc::new(settings),

@@ -109,9 +109,11 @@ pub(crate) async fn middleware(State(s): State<AppState>, request: Request, next
 }
 
 /// Whether answers to POST and PATCH on `path` (under [`API_PREFIX`], without it) are kept: not
-/// for sign-in and sign-out, nor for token creation, whose answers carry secrets.
+/// for sign-in and sign-out, nor for making tokens and webhooks or changing webhooks, whose
+/// answers carry (or may carry) secrets. Re-sending a webhook delivery is kept.
 pub(crate) fn records(path: &str) -> bool {
-    !path.starts_with("/auth/") && !path.starts_with("/me/tokens")
+    let webhook_secrets = path.starts_with("/webhooks") && !path.contains("/deliveries/");
+    !path.starts_with("/auth/") && !path.starts_with("/me/tokens") && !webhook_secrets
 }
 
 /// Keeps the answer (rendered as it will be sent) or, after a server error, gives the key up.

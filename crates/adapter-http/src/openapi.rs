@@ -66,7 +66,7 @@ problem_responses! {
         (name = "notifications", description = "The caller's in-app notifications of fired reminders"),
         (name = "audit", description = "The audit log of every change"),
         (name = "dashboard", description = "The caller's overview, kept while exact"),
-        (name = "connector", description = "For integrations: the event feed"),
+        (name = "connector", description = "For integrations: the event feed and webhooks"),
         (name = "operations", description = "Health")
     )
 )]

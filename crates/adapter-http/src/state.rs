@@ -6,6 +6,7 @@ use std::time::Duration;
 use audit::AuditService;
 use board::BoardService;
 use connector::EventFeed;
+use connector::webhooks::WebhookService;
 use dashboard::DashboardService;
 use identity::IdentityService;
 use notes::NoteService;
@@ -87,6 +88,8 @@ pub struct AppContext {
     pub dashboard: Arc<DashboardService>,
     /// The event feed.
     pub events: Arc<EventFeed>,
+    /// Webhook subscriptions.
+    pub webhooks: Arc<WebhookService>,
     /// Answers kept for `Idempotency-Key` retries.
     pub idempotency: Arc<dyn kernel::IdempotencyStore>,
     /// Dependency checks.

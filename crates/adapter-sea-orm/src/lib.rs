@@ -17,6 +17,7 @@ mod identity_store;
 mod notes_store;
 mod reminders_store;
 mod sql;
+mod webhooks_store;
 
 pub use audit_log::SeaAuditLog;
 pub use audit_seals::{SeaAuditSeals, SeaSealTx};
@@ -27,3 +28,4 @@ pub use event_log::SeaEventLog;
 pub use identity_store::{SeaIdentityStore, SeaIdentityTx, SeaSessionStore, SeaSsoLoginStore};
 pub use notes_store::{SeaNoteStore, SeaNoteTx};
 pub use reminders_store::{SeaReminderStore, SeaReminderTx};
+pub use webhooks_store::{SeaDeliveryQueue, SeaWebhookStore};

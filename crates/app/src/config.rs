@@ -81,6 +81,8 @@ pub struct Config {
     pub audit: AuditConfig,
     /// The dashboard's cache.
     pub dashboard: DashboardConfig,
+    /// Webhook deliveries.
+    pub webhooks: WebhooksConfig,
     /// Single sign-on through OpenID Connect providers.
     pub oidc: OidcConfig,
 }
@@ -162,6 +164,23 @@ pub struct AuditConfig {
     /// How long events are kept, in days; `0` keeps them for ever. Older events are removed a
     /// whole seal at a time, never the newest seal.
     pub retention_days: u32,
+}
+
+/// Webhook deliveries (decision 0049); the worker runs when `workers` is on.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhooksConfig {
+    /// How often the worker fans new events out and makes due attempts, in milliseconds.
+    pub poll_interval_ms: u64,
+    /// How many events one fan-out takes, and how many deliveries one tick claims.
+    pub batch_size: u32,
+    /// How many requests are in flight at once per instance.
+    pub concurrency: u32,
+    /// How long one request may take, in seconds.
+    pub timeout_secs: u64,
+    /// Allow targets on loopback, private and link-local addresses. Off by default: a webhook
+    /// could otherwise probe the server's own network (server-side request forgery).
+    pub allow_private_targets: bool,
 }
 
 /// The dashboard's cache (decision 0046): in Redis when it is configured, else in memory.
@@ -255,6 +274,13 @@ impl Default for Config {
             reminders: RemindersConfig { poll_interval_ms: 1000, batch_size: 100 },
             audit: AuditConfig { seal_interval_ms: 1000, seal_batch_size: 250, retention_days: 0 },
             dashboard: DashboardConfig { cache_ttl_secs: 60, memory_cache_mib: 4 },
+            webhooks: WebhooksConfig {
+                poll_interval_ms: 1000,
+                batch_size: 100,
+                concurrency: 8,
+                timeout_secs: 10,
+                allow_private_targets: false,
+            },
             oidc: OidcConfig {
                 providers: Vec::new(),
                 http_timeout_secs: default_oidc_timeout(),
@@ -365,6 +391,18 @@ impl Config {
         if !(1..=10_000).contains(&self.audit.seal_batch_size) {
             errors.push("audit.seal_batch_size: must be 1 to 10000".into());
         }
+        if !(10..=3_600_000).contains(&self.webhooks.poll_interval_ms) {
+            errors.push("webhooks.poll_interval_ms: must be 10 to 3600000 (an hour)".into());
+        }
+        if !(1..=1_000).contains(&self.webhooks.batch_size) {
+            errors.push("webhooks.batch_size: must be 1 to 1000".into());
+        }
+        if !(1..=256).contains(&self.webhooks.concurrency) {
+            errors.push("webhooks.concurrency: must be 1 to 256".into());
+        }
+        if !(1..=60).contains(&self.webhooks.timeout_secs) {
+            errors.push("webhooks.timeout_secs: must be 1 to 60".into());
+        }
         if self.audit.retention_days > 36_500 {
             errors.push("audit.retention_days: must be 0 (keep for ever) to 36500".into());
         }
@@ -463,8 +501,12 @@ mod tests {
         c.audit.retention_days = 36_501;
         c.dashboard.cache_ttl_secs = 0;
         c.dashboard.memory_cache_mib = 0;
+        c.webhooks.poll_interval_ms = 1;
+        c.webhooks.batch_size = 0;
+        c.webhooks.concurrency = 0;
+        c.webhooks.timeout_secs = 61;
         let errors = c.validate().unwrap_err().0;
-        assert_eq!(errors.len(), 7, "{errors:?}");
+        assert_eq!(errors.len(), 11, "{errors:?}");
     }
 
     #[test]

@@ -40,6 +40,7 @@ pub struct App {
 struct WorkerIntervals {
     reminders: Duration,
     seals: Duration,
+    webhooks: Duration,
     /// How long audit events are kept; `None` for ever.
     audit_retention: Option<chrono::Duration>,
 }
@@ -67,6 +68,7 @@ impl App {
         let workers = config.workers.then(|| WorkerIntervals {
             reminders: Duration::from_millis(config.reminders.poll_interval_ms),
             seals: Duration::from_millis(config.audit.seal_interval_ms),
+            webhooks: Duration::from_millis(config.webhooks.poll_interval_ms),
             audit_retention: (config.audit.retention_days > 0)
                 .then(|| chrono::Duration::days(i64::from(config.audit.retention_days))),
         });
@@ -109,6 +111,7 @@ impl App {
                         every.audit_retention,
                         stop.child_token(),
                     ),
+                    workers::spawn_dispatcher(self.services.dispatcher.clone(), every.webhooks, stop.child_token()),
                 ]
             })
             .unwrap_or_default();

@@ -8,13 +8,15 @@ use adapter_memory::{MemoryDashboardCache, MemoryIdempotencyStore};
 use adapter_oidc::{OidcProvider, OidcSettings};
 use adapter_redis::{RedisDashboardCache, RedisIdempotencyStore, RedisPool, RedisSessionStore};
 use adapter_sea_orm::{
-    Db, SeaAuditLog, SeaAuditSeals, SeaBoardStore, SeaDashboardStamps, SeaEventLog, SeaIdentityStore, SeaNoteStore,
-    SeaReminderStore, SeaSessionStore, SeaSsoLoginStore,
+    Db, SeaAuditLog, SeaAuditSeals, SeaBoardStore, SeaDashboardStamps, SeaDeliveryQueue, SeaEventLog, SeaIdentityStore,
+    SeaNoteStore, SeaReminderStore, SeaSessionStore, SeaSsoLoginStore, SeaWebhookStore,
 };
+use adapter_webhooks::{HttpWebhookSender, SenderSettings};
 use anyhow::Context as _;
 use audit::{AuditService, Sealer};
 use board::BoardService;
 use connector::EventFeed;
+use connector::webhooks::{DispatchSettings, Dispatcher, WebhookService};
 use dashboard::{DashboardCache, DashboardService};
 use identity::{Argon2Hasher, IdentityProvider, IdentityService, SessionPolicy, SessionStore, SsoProviderInfo};
 use kernel::{Clock, IdGen, IdempotencyStore, SystemClock, UuidV7};
@@ -55,6 +57,10 @@ pub struct Services {
     pub dashboard: Arc<DashboardService>,
     /// The event feed.
     pub events: Arc<EventFeed>,
+    /// Webhook subscriptions.
+    pub webhooks: Arc<WebhookService>,
+    /// Fans events out to webhooks and delivers them; the worker ticks it (see `workers`).
+    pub dispatcher: Arc<Dispatcher>,
     /// Answers kept for `Idempotency-Key` retries: in Redis when configured, else in memory.
     pub idempotency: Arc<dyn IdempotencyStore>,
 }
@@ -112,7 +118,8 @@ impl Services {
         let reminders =
             ReminderService::new(reminder_store.clone(), reminder_store.clone(), clock.clone(), ids.clone());
         let notifications = NotificationService::new(reminder_store.clone(), clock.clone()).with_ids(ids.clone());
-        let scheduler = Scheduler::new(reminder_store, clock.clone(), ids, config.reminders.batch_size);
+        let scheduler = Scheduler::new(reminder_store, clock.clone(), ids.clone(), config.reminders.batch_size);
+        let (webhooks, dispatcher) = webhooks(config, &db, &clock, &ids);
         let seals = Arc::new(SeaAuditSeals::new(db.clone()));
         let audit = AuditService::new(Arc::new(SeaAuditLog::new(db.clone())), seals.clone());
         let sealer = Sealer::new(seals, clock.clone(), config.audit.seal_batch_size);
@@ -155,6 +162,8 @@ impl Services {
             sealer: Arc::new(sealer),
             dashboard: Arc::new(dashboard),
             events: Arc::new(events),
+            webhooks: Arc::new(webhooks),
+            dispatcher: Arc::new(dispatcher),
             idempotency,
         })
     }
@@ -175,6 +184,7 @@ impl Services {
             notifications: self.notifications.clone(),
             dashboard: self.dashboard.clone(),
             events: self.events.clone(),
+            webhooks: self.webhooks.clone(),
             idempotency: self.idempotency.clone(),
             readiness,
             settings: Arc::new(settings),
@@ -182,6 +192,32 @@ impl Services {
             metrics: crate::metrics::render(self.db.clone()),
         })
     }
+}
+
+/// The webhook service and the dispatcher its worker ticks, with one HTTP client.
+fn webhooks(config: &Config, db: &Db, clock: &Arc<dyn Clock>, ids: &Arc<dyn IdGen>) -> (WebhookService, Dispatcher) {
+    let settings = &config.webhooks;
+    let timeout = Duration::from_secs(settings.timeout_secs);
+    let sender = HttpWebhookSender::new(SenderSettings { timeout, allow_private: settings.allow_private_targets });
+    let service = WebhookService::new(
+        Arc::new(SeaWebhookStore::new(db.clone())),
+        clock.clone(),
+        ids.clone(),
+        settings.allow_private_targets,
+    );
+    let dispatcher = Dispatcher::new(
+        Arc::new(SeaDeliveryQueue::new(db.clone())),
+        Arc::new(sender),
+        clock.clone(),
+        ids.clone(),
+        DispatchSettings {
+            batch_size: settings.batch_size,
+            concurrency: usize::try_from(settings.concurrency).unwrap_or(usize::MAX),
+            // Longer than any request may take, so a claimed delivery is never sent twice at once.
+            lease: chrono::Duration::seconds(i64::try_from(settings.timeout_secs).unwrap_or(60) * 2 + 30),
+        },
+    );
+    (service, dispatcher)
 }
 
 /// One relying party per configured provider; nothing is fetched until a first sign-in.

@@ -1,8 +1,9 @@
 //! Background workers of the server process, on when `workers` is (the default;
-//! `CORKBOARD_WORKERS=false` turns them off for an instance): the reminder scheduler and the
-//! audit log's sealer. Several instances may run them at once: scheduler ticks claim disjoint
-//! batches on PostgreSQL and occurrence records make each firing happen once in effect;
-//! sealings take turns under an advisory lock.
+//! `CORKBOARD_WORKERS=false` turns them off for an instance): the reminder scheduler, the
+//! audit log's sealer and the webhook dispatcher. Several instances may run them at once:
+//! scheduler ticks claim disjoint batches on PostgreSQL and occurrence records make each
+//! firing happen once in effect; sealings take turns under an advisory lock; fan-outs take
+//! disjoint outbox rows and deliveries are claimed under leases.
 //!
 //! Each worker ticks every interval; a tick that used its whole batch is followed by another at
 //! once (catching up after downtime or a burst); a failed tick is logged and retried at the
@@ -14,13 +15,16 @@
 //! `reminder_ticks_total{outcome="ok|error"}` (counter), `reminder_tick_duration_seconds`
 //! (histogram), `reminder_lateness_seconds` (histogram: each firing's fire time minus due
 //! time); `audit_events_sealed_total`, `audit_seal_ticks_total{outcome}` and
-//! `audit_events_pruned_total` (counters).
+//! `audit_events_pruned_total` (counters); `webhook_events_relayed_total`,
+//! `webhook_attempts_total{outcome="succeeded|failed"}`, `webhooks_disabled_total` and
+//! `webhook_ticks_total{outcome}` (counters).
 
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
 use audit::Sealer;
+use connector::webhooks::Dispatcher;
 use reminders::Scheduler;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -37,6 +41,11 @@ async fn every<F: Future<Output = bool>>(interval: Duration, stop: CancellationT
             () = tokio::time::sleep(interval) => {}
         }
     }
+}
+
+/// A count for a metric.
+fn count(n: usize) -> u64 {
+    u64::try_from(n).unwrap_or(u64::MAX)
 }
 
 /// Counts one tick of a worker under `outcome="ok|error"`.
@@ -139,5 +148,55 @@ pub(crate) fn spawn_sealer(
         })
         .await;
         tracing::info!("audit sealer stopped");
+    })
+}
+
+/// Starts the webhook dispatcher: each tick fans a batch of events out of the outbox, then
+/// makes a batch of due attempts; it runs until `stop` is cancelled.
+pub(crate) fn spawn_dispatcher(
+    dispatcher: Arc<Dispatcher>,
+    interval: Duration,
+    stop: CancellationToken,
+) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let settings = dispatcher.settings();
+        tracing::info!(
+            interval_ms = interval.as_millis(),
+            batch_size = settings.batch_size,
+            concurrency = settings.concurrency,
+            "webhook dispatcher started"
+        );
+        let batch = usize::try_from(settings.batch_size).unwrap_or(usize::MAX);
+        let dispatcher = &dispatcher;
+        every(interval, stop, || async move {
+            let relayed = dispatcher.relay().await;
+            let delivered = dispatcher.deliver().await;
+            count_tick("webhook_ticks_total", relayed.is_ok() && delivered.is_ok());
+            let mut more = false;
+            match relayed {
+                Ok(taken) => {
+                    metrics::counter!("webhook_events_relayed_total").increment(count(taken));
+                    more |= taken >= batch;
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "fanning events out to webhooks failed; retrying at the next interval");
+                }
+            }
+            match delivered {
+                Ok(report) => {
+                    metrics::counter!("webhook_attempts_total", "outcome" => "succeeded")
+                        .increment(count(report.succeeded));
+                    metrics::counter!("webhook_attempts_total", "outcome" => "failed").increment(count(report.failed));
+                    metrics::counter!("webhooks_disabled_total").increment(count(report.disabled));
+                    more |= report.claimed >= batch;
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "claiming webhook deliveries failed; retrying at the next interval");
+                }
+            }
+            more
+        })
+        .await;
+        tracing::info!("webhook dispatcher stopped");
     })
 }

@@ -67,4 +67,8 @@ id_type!(
     ReminderId,
     /// An in-app notification (a reminder that fired).
     NotificationId,
+    /// A webhook subscription.
+    WebhookId,
+    /// One event's delivery to one webhook (its `webhook-id` header).
+    DeliveryId,
 );

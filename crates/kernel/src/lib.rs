@@ -17,7 +17,8 @@ pub use error::RepoError;
 pub use event::{Changes, DomainEvent};
 pub use idempotency::{Claim, IdempotencyStore};
 pub use ids::{
-    BoardId, CardId, ColumnId, CommentId, LabelId, NoteId, NotificationId, ReminderId, SessionId, TokenId, UserId,
+    BoardId, CardId, ColumnId, CommentId, DeliveryId, LabelId, NoteId, NotificationId, ReminderId, SessionId, TokenId,
+    UserId, WebhookId,
 };
 pub use page::{Page, PageRequest};
 pub use text::{TextError, TextRule};

@@ -25,3 +25,4 @@ mod reminders;
 mod sso;
 mod tokens;
 mod users;
+mod webhooks;

@@ -17,3 +17,5 @@ mod reminders_store;
 mod scheduler;
 mod session_store;
 mod sso_store;
+mod webhook_sender;
+mod webhooks;

@@ -17,6 +17,7 @@ pub(crate) mod notes;
 pub(crate) mod notifications;
 pub(crate) mod reminders;
 pub(crate) mod users;
+pub(crate) mod webhooks;
 
 use utoipa_axum::router::OpenApiRouter;
 
@@ -39,4 +40,5 @@ pub(crate) fn api() -> OpenApiRouter<AppState> {
         .merge(notifications::router())
         .merge(dashboard::router())
         .merge(events::router())
+        .merge(webhooks::router())
 }

@@ -26,3 +26,6 @@ pub(crate) mod session;
 pub(crate) mod sso_login;
 pub(crate) mod user;
 pub(crate) mod user_identity;
+pub(crate) mod webhook;
+pub(crate) mod webhook_attempt;
+pub(crate) mod webhook_delivery;
