@@ -133,23 +133,38 @@ pub(crate) fn session_secret(parts: &Parts, state: &AppState) -> Option<String> 
 /// Where the request came from, for the audit log.
 pub(crate) fn request_meta(parts: &Parts, state: &AppState) -> RequestMeta {
     let header = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok());
-    // A proxy appends the address it saw, so only the last entry is the proxy's word; earlier
-    // ones are whatever the client sent.
+    RequestMeta {
+        request_id: parts.extensions.get::<RequestContext>().map(|c| c.id().to_owned()),
+        trace_id: trace_id(&parts.headers),
+        client_ip: client_ip(parts, state).map(|ip| ip.to_string()),
+        user_agent: header("user-agent").map(|ua| ua.chars().take(512).collect()),
+    }
+}
+
+/// The client's address: the last `X-Forwarded-For` entry when the proxy in front is trusted
+/// (a proxy appends the address it saw, so earlier entries are whatever the client sent), else
+/// the connection's peer.
+pub(crate) fn client_ip(parts: &Parts, state: &AppState) -> Option<std::net::IpAddr> {
     let forwarded = state
         .settings
         .trust_forwarded_for
-        .then(|| header("x-forwarded-for").and_then(|v| v.rsplit(',').next()))
+        .then(|| parts.headers.get("x-forwarded-for").and_then(|v| v.to_str().ok()))
         .flatten()
-        .and_then(|ip| ip.trim().parse::<std::net::IpAddr>().ok())
-        .map(|ip| ip.to_string());
-    let context = parts.extensions.get::<RequestContext>();
-    let peer = context.and_then(|c| c.peer).map(|addr| addr.ip().to_string());
-    RequestMeta {
-        request_id: context.map(|c| c.id().to_owned()),
-        trace_id: trace_id(&parts.headers),
-        client_ip: forwarded.or(peer),
-        user_agent: header("user-agent").map(|ua| ua.chars().take(512).collect()),
-    }
+        .and_then(|v| v.rsplit(',').next())
+        .and_then(|ip| ip.trim().parse::<std::net::IpAddr>().ok());
+    forwarded.or_else(|| parts.extensions.get::<RequestContext>().and_then(|c| c.peer).map(|addr| addr.ip()))
+}
+
+/// A digest naming the credential that authenticates the request (the bearer token, else the
+/// session cookie), whether or not it is valid; `None` without one. Keys of idempotency
+/// records and rate limits are scoped by it; the credential itself is never kept.
+pub(crate) fn credential_digest(parts: &Parts, state: &AppState) -> Option<String> {
+    use sha2::{Digest as _, Sha256};
+    let credential = match parts.headers.get(header::AUTHORIZATION) {
+        Some(authorization) => [b"bearer:".as_slice(), authorization.as_bytes()].concat(),
+        None => [b"session:".as_slice(), session_secret(parts, state)?.as_bytes()].concat(),
+    };
+    Some(hex::encode(&Sha256::digest(&credential)[..16]))
 }
 
 /// The trace id of a W3C `traceparent` header (`00-<trace>-<span>-<flags>`).

@@ -116,11 +116,22 @@ fn app_with(
         events: Arc::new(EventFeed::new(Arc::new(MockEventLog::new()))),
         webhooks: Arc::new(webhooks),
         idempotency: Arc::new(NoRecords),
+        rate_limiter: Arc::new(Unlimited),
         readiness,
         settings: Arc::new(settings),
         board_views: crate::BoardViewCache::new(1 << 20),
         metrics: Arc::new(String::new),
     })
+}
+
+/// Counts nothing: every count is the first of its window.
+struct Unlimited;
+
+#[async_trait::async_trait]
+impl kernel::RateLimiter for Unlimited {
+    async fn hit(&self, keys: &[String], window: Duration) -> Result<kernel::Hits, RepoError> {
+        Ok(kernel::Hits { counts: vec![1; keys.len()], reset: window })
+    }
 }
 
 /// An idempotency store that keeps nothing: these tests send no `Idempotency-Key`.

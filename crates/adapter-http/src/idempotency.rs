@@ -51,7 +51,7 @@ pub(crate) async fn middleware(State(s): State<AppState>, request: Request, next
         return next.run(request).await;
     }
     let (parts, body) = request.into_parts();
-    let Some(scope) = credential_scope(&parts, &s) else {
+    let Some(scope) = crate::auth::credential_digest(&parts, &s) else {
         return next.run(Request::from_parts(parts, body)).await;
     };
     let Some(key) = parts.headers.get(IDEMPOTENCY_KEY).and_then(valid_key).map(str::to_owned) else {
@@ -170,16 +170,6 @@ fn valid_key(raw: &HeaderValue) -> Option<&str> {
     ((1..=MAX_KEY_LEN).contains(&bytes.len()) && bytes.iter().all(|b| (0x21..=0x7e).contains(b)))
         .then(|| raw.to_str().ok())
         .flatten()
-}
-
-/// Whose keys these are: a digest of the credential that authenticates the request (the
-/// bearer token, else the session cookie); `None` without one.
-fn credential_scope(parts: &Parts, s: &AppState) -> Option<String> {
-    let credential = match parts.headers.get(header::AUTHORIZATION) {
-        Some(authorization) => [b"bearer:".as_slice(), authorization.as_bytes()].concat(),
-        None => [b"session:".as_slice(), crate::auth::session_secret(parts, s)?.as_bytes()].concat(),
-    };
-    Some(hex::encode(&Sha256::digest(&credential)[..16]))
 }
 
 /// What makes two requests the same: method, path and query, media type and body.

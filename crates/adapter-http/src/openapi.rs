@@ -34,6 +34,7 @@ problem_responses! {
     PayloadTooLarge => "The body exceeds the configured limit.",
     UnsupportedMediaType => "The body is not application/json.",
     Unprocessable => "The body or query has invalid fields; see errors[].",
+    TooManyRequests => "A rate limit is exhausted; `Retry-After` says when to try again (`RateLimit` and `RateLimit-Policy` say which).",
     Unavailable => "A dependency is down, or the request timed out; retry later.",
     Internal => "An unexpected error; the body says nothing of its cause, which is logged.",
 }
@@ -50,7 +51,7 @@ problem_responses! {
         schemas(crate::error::Problem, crate::error::FieldError),
         responses(
             BadRequest, Unauthorized, Forbidden, NotFound, Conflict, PreconditionFailed,
-            PayloadTooLarge, UnsupportedMediaType, Unprocessable, Unavailable, Internal
+            PayloadTooLarge, UnsupportedMediaType, Unprocessable, TooManyRequests, Unavailable, Internal
         )
     ),
     modifiers(&Security),
@@ -110,6 +111,7 @@ impl Modify for CommonProblems {
         use utoipa::openapi::path::ParameterIn;
         for (path, item) in &mut openapi.paths.paths {
             // POST and PATCH under /api/v1 take `Idempotency-Key` (crate::idempotency).
+            let in_api = path.starts_with(crate::router::API_PREFIX);
             let recorded = path.strip_prefix(crate::router::API_PREFIX).is_some_and(crate::idempotency::records);
             for operation in [&mut item.post, &mut item.patch].into_iter().flatten() {
                 let secured = operation.security.as_ref().is_some_and(|requirements| {
@@ -138,6 +140,9 @@ impl Modify for CommonProblems {
                 };
                 add("500", "Internal");
                 add("503", "Unavailable");
+                if in_api {
+                    add("429", "TooManyRequests");
+                }
                 if secured {
                     add("401", "Unauthorized");
                 }

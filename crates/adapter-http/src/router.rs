@@ -14,7 +14,7 @@ use crate::middleware::{DeadlineLayer, EdgeLayer, REQUEST_ID, not_found};
 use crate::openapi::{ApiDoc, CommonProblems};
 use crate::routes;
 use crate::state::{AppContext, AppState, HttpSettings};
-use crate::{idempotency, metrics};
+use crate::{idempotency, metrics, rate_limit};
 
 /// Where the API's routes live.
 pub(crate) const API_PREFIX: &str = "/api/v1";
@@ -23,12 +23,15 @@ pub(crate) const API_PREFIX: &str = "/api/v1";
 /// document's modifiers run here, once every route has added its path (a modifier on the
 /// derive would run before any path exists).
 ///
-/// With `state`, the `/api/v1` routes get the `Idempotency-Key` middleware (the health probes
-/// stay outside it: each layer wraps every route it covers).
+/// With `state`, the `/api/v1` routes get the rate limits and, inside them, the
+/// `Idempotency-Key` middleware (the health probes stay outside both: each layer wraps every
+/// route it covers).
 pub(crate) fn api_router(state: Option<&AppState>) -> (Router<AppState>, utoipa::openapi::OpenApi) {
     let mut v1 = routes::api();
     if let Some(state) = state {
-        v1 = v1.layer(axum::middleware::from_fn_with_state(state.clone(), idempotency::middleware));
+        v1 = v1
+            .layer(axum::middleware::from_fn_with_state(state.clone(), idempotency::middleware))
+            .layer(axum::middleware::from_fn_with_state(state.clone(), rate_limit::api));
     }
     let (router, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest(API_PREFIX, v1)
@@ -62,10 +65,11 @@ pub fn router(context: AppContext) -> Router {
             ),
         ),
     );
-    let pages = crate::pages::router(&state);
+    let pages = crate::pages::router(&state)
+        .merge(crate::sso::router())
+        .layer(axum::middleware::from_fn_with_state(state.clone(), rate_limit::pages));
     api.route("/metrics", axum::routing::get(metrics::render))
         .merge(pages)
-        .merge(crate::sso::router())
         .with_state(state)
         .merge(docs)
         .fallback(not_found)
@@ -94,5 +98,13 @@ fn cors(settings: &HttpSettings) -> CorsLayer {
             REQUEST_ID,
             HeaderName::from_static("traceparent"),
         ])
-        .expose_headers([header::ETAG, header::LOCATION, REQUEST_ID, idempotency::REPLAYED])
+        .expose_headers([
+            header::ETAG,
+            header::LOCATION,
+            header::RETRY_AFTER,
+            REQUEST_ID,
+            idempotency::REPLAYED,
+            rate_limit::POLICY,
+            rate_limit::STATE,
+        ])
 }

@@ -35,6 +35,8 @@ pub struct HttpSettings {
     pub request_timeout: Duration,
     /// Origins allowed by CORS (exact matches).
     pub cors_origins: Vec<String>,
+    /// Requests allowed per caller and per client address.
+    pub rate_limits: crate::RateLimits,
 }
 
 impl HttpSettings {
@@ -55,6 +57,7 @@ impl HttpSettings {
             body_limit: 1024 * 1024,
             request_timeout: Duration::from_secs(30),
             cors_origins: Vec::new(),
+            rate_limits: crate::RateLimits::default(),
         }
     }
 
@@ -92,6 +95,8 @@ pub struct AppContext {
     pub webhooks: Arc<WebhookService>,
     /// Answers kept for `Idempotency-Key` retries.
     pub idempotency: Arc<dyn kernel::IdempotencyStore>,
+    /// Request counts for the rate limits.
+    pub rate_limiter: Arc<dyn kernel::RateLimiter>,
     /// Dependency checks.
     pub readiness: Arc<dyn Readiness>,
     /// HTTP settings.

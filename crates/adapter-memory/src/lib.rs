@@ -3,8 +3,10 @@
 
 mod dashboards;
 mod idempotency;
+mod rate_limit;
 mod sessions;
 
 pub use dashboards::MemoryDashboardCache;
 pub use idempotency::MemoryIdempotencyStore;
+pub use rate_limit::MemoryRateLimiter;
 pub use sessions::MemorySessionStore;

@@ -5,9 +5,11 @@
 mod dashboards;
 mod idempotency;
 mod pool;
+mod rate_limit;
 mod sessions;
 
 pub use dashboards::RedisDashboardCache;
 pub use idempotency::RedisIdempotencyStore;
 pub use pool::RedisPool;
+pub use rate_limit::RedisRateLimiter;
 pub use sessions::RedisSessionStore;

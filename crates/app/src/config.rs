@@ -83,6 +83,8 @@ pub struct Config {
     pub dashboard: DashboardConfig,
     /// Webhook deliveries.
     pub webhooks: WebhooksConfig,
+    /// Requests allowed per caller and per client address.
+    pub rate_limits: RateLimitsConfig,
     /// Single sign-on through OpenID Connect providers.
     pub oidc: OidcConfig,
 }
@@ -164,6 +166,22 @@ pub struct AuditConfig {
     /// How long events are kept, in days; `0` keeps them for ever. Older events are removed a
     /// whole seal at a time, never the newest seal.
     pub retention_days: u32,
+}
+
+/// Rate limits (decision 0050): counted in Redis when it is configured, else in memory.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimitsConfig {
+    /// Whether requests are counted and limited.
+    pub enabled: bool,
+    /// The window the quotas are counted in, in seconds.
+    pub window_secs: u64,
+    /// Requests per window with one credential (token or session).
+    pub per_caller: u32,
+    /// Requests per window from one client address.
+    pub per_ip: u32,
+    /// Sign-in attempts per window from one client address.
+    pub sign_in_per_ip: u32,
 }
 
 /// Webhook deliveries (decision 0049); the worker runs when `workers` is on.
@@ -274,6 +292,13 @@ impl Default for Config {
             reminders: RemindersConfig { poll_interval_ms: 1000, batch_size: 100 },
             audit: AuditConfig { seal_interval_ms: 1000, seal_batch_size: 250, retention_days: 0 },
             dashboard: DashboardConfig { cache_ttl_secs: 60, memory_cache_mib: 4 },
+            rate_limits: RateLimitsConfig {
+                enabled: true,
+                window_secs: 60,
+                per_caller: 1200,
+                per_ip: 6000,
+                sign_in_per_ip: 20,
+            },
             webhooks: WebhooksConfig {
                 poll_interval_ms: 1000,
                 batch_size: 100,
@@ -403,6 +428,19 @@ impl Config {
         if !(1..=60).contains(&self.webhooks.timeout_secs) {
             errors.push("webhooks.timeout_secs: must be 1 to 60".into());
         }
+        if !(1..=86_400).contains(&self.rate_limits.window_secs) {
+            errors.push("rate_limits.window_secs: must be 1 to 86400 (a day)".into());
+        }
+        for (name, quota) in [
+            ("per_caller", self.rate_limits.per_caller),
+            ("per_ip", self.rate_limits.per_ip),
+            ("sign_in_per_ip", self.rate_limits.sign_in_per_ip),
+        ] {
+            if quota == 0 {
+                errors
+                    .push(format!("rate_limits.{name}: must be at least 1 (turn limits off with rate_limits.enabled)"));
+            }
+        }
         if self.audit.retention_days > 36_500 {
             errors.push("audit.retention_days: must be 0 (keep for ever) to 36500".into());
         }
@@ -505,8 +543,10 @@ mod tests {
         c.webhooks.batch_size = 0;
         c.webhooks.concurrency = 0;
         c.webhooks.timeout_secs = 61;
+        c.rate_limits.window_secs = 0;
+        c.rate_limits.sign_in_per_ip = 0;
         let errors = c.validate().unwrap_err().0;
-        assert_eq!(errors.len(), 11, "{errors:?}");
+        assert_eq!(errors.len(), 13, "{errors:?}");
     }
 
     #[test]

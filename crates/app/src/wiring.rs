@@ -3,10 +3,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use adapter_http::{AppContext, BoardViewCache, HttpSettings, Readiness};
-use adapter_memory::{MemoryDashboardCache, MemoryIdempotencyStore};
+use adapter_http::{AppContext, BoardViewCache, HttpSettings, RateLimits, Readiness};
+use adapter_memory::{MemoryDashboardCache, MemoryIdempotencyStore, MemoryRateLimiter};
 use adapter_oidc::{OidcProvider, OidcSettings};
-use adapter_redis::{RedisDashboardCache, RedisIdempotencyStore, RedisPool, RedisSessionStore};
+use adapter_redis::{RedisDashboardCache, RedisIdempotencyStore, RedisPool, RedisRateLimiter, RedisSessionStore};
 use adapter_sea_orm::{
     Db, SeaAuditLog, SeaAuditSeals, SeaBoardStore, SeaDashboardStamps, SeaDeliveryQueue, SeaEventLog, SeaIdentityStore,
     SeaNoteStore, SeaReminderStore, SeaSessionStore, SeaSsoLoginStore, SeaWebhookStore,
@@ -19,7 +19,7 @@ use connector::EventFeed;
 use connector::webhooks::{DispatchSettings, Dispatcher, WebhookService};
 use dashboard::{DashboardCache, DashboardService};
 use identity::{Argon2Hasher, IdentityProvider, IdentityService, SessionPolicy, SessionStore, SsoProviderInfo};
-use kernel::{Clock, IdGen, IdempotencyStore, SystemClock, UuidV7};
+use kernel::{Clock, IdGen, IdempotencyStore, RateLimiter, SystemClock, UuidV7};
 use notes::NoteService;
 use reminders::{NotificationService, ReminderService, Scheduler};
 
@@ -29,6 +29,10 @@ use crate::dashboard_sources::DomainSources;
 /// Memory for idempotency records without Redis: some 16,000 answers of a kilobyte (a day of
 /// retried writes for a small team); when full, an answer is not kept and its retry executes.
 const IDEMPOTENCY_MEMORY_BYTES: usize = 16 * 1024 * 1024;
+
+/// Keys counted at once without Redis (callers and addresses of the current window); past it,
+/// new keys are not limited until the window turns.
+const RATE_LIMIT_MEMORY_KEYS: usize = 100_000;
 
 /// The connected stores and the services built on them.
 #[derive(Clone)]
@@ -63,6 +67,8 @@ pub struct Services {
     pub dispatcher: Arc<Dispatcher>,
     /// Answers kept for `Idempotency-Key` retries: in Redis when configured, else in memory.
     pub idempotency: Arc<dyn IdempotencyStore>,
+    /// Request counts for the rate limits: in Redis when configured, else in memory.
+    pub rate_limiter: Arc<dyn RateLimiter>,
 }
 
 impl Services {
@@ -125,13 +131,20 @@ impl Services {
         let sealer = Sealer::new(seals, clock.clone(), config.audit.seal_batch_size);
         let (boards, notes, reminders, notifications, audit) =
             (Arc::new(boards), Arc::new(notes), Arc::new(reminders), Arc::new(notifications), Arc::new(audit));
-        let (dashboard_cache, idempotency): (Arc<dyn DashboardCache>, Arc<dyn IdempotencyStore>) = match &redis {
-            Some(pool) => {
-                (Arc::new(RedisDashboardCache::new(pool.clone())), Arc::new(RedisIdempotencyStore::new(pool.clone())))
-            }
+        let (dashboard_cache, idempotency, rate_limiter): (
+            Arc<dyn DashboardCache>,
+            Arc<dyn IdempotencyStore>,
+            Arc<dyn RateLimiter>,
+        ) = match &redis {
+            Some(pool) => (
+                Arc::new(RedisDashboardCache::new(pool.clone())),
+                Arc::new(RedisIdempotencyStore::new(pool.clone())),
+                Arc::new(RedisRateLimiter::new(pool.clone(), clock.clone())),
+            ),
             None => (
                 Arc::new(MemoryDashboardCache::new(config.dashboard.memory_cache_mib * 1024 * 1024, clock.clone())),
                 Arc::new(MemoryIdempotencyStore::new(IDEMPOTENCY_MEMORY_BYTES, clock.clone())),
+                Arc::new(MemoryRateLimiter::new(RATE_LIMIT_MEMORY_KEYS, clock.clone())),
             ),
         };
         let sources = DomainSources {
@@ -165,6 +178,7 @@ impl Services {
             webhooks: Arc::new(webhooks),
             dispatcher: Arc::new(dispatcher),
             idempotency,
+            rate_limiter,
         })
     }
 
@@ -175,6 +189,14 @@ impl Services {
         settings.request_timeout = Duration::from_secs(config.http.request_timeout_secs);
         settings.cors_origins.clone_from(&config.http.cors_origins);
         settings.trust_forwarded_for = config.http.trust_forwarded_for;
+        let limits = &config.rate_limits;
+        settings.rate_limits = RateLimits {
+            enabled: limits.enabled,
+            window: Duration::from_secs(limits.window_secs),
+            per_caller: limits.per_caller,
+            per_ip: limits.per_ip,
+            sign_in_per_ip: limits.sign_in_per_ip,
+        };
         adapter_http::router(AppContext {
             identity: self.identity.clone(),
             boards: self.boards.clone(),
@@ -186,6 +208,7 @@ impl Services {
             events: self.events.clone(),
             webhooks: self.webhooks.clone(),
             idempotency: self.idempotency.clone(),
+            rate_limiter: self.rate_limiter.clone(),
             readiness,
             settings: Arc::new(settings),
             board_views: BoardViewCache::new(config.http.board_view_cache_mib * 1024 * 1024),

@@ -8,6 +8,7 @@ mod event;
 mod idempotency;
 mod ids;
 mod page;
+mod rate_limit;
 mod text;
 mod time;
 mod version;
@@ -21,6 +22,7 @@ pub use ids::{
     UserId, WebhookId,
 };
 pub use page::{Page, PageRequest};
+pub use rate_limit::{Hits, RateLimiter, window_at};
 pub use text::{TextError, TextRule};
 pub use time::{Clock, IdGen, ManualClock, SequentialIds, SystemClock, UuidV7};
 pub use version::Version;

@@ -21,6 +21,7 @@ mod metrics;
 mod notes;
 mod notifications;
 mod pages;
+mod rate_limits;
 mod reminders;
 mod sso;
 mod tokens;

@@ -13,6 +13,7 @@ mod events;
 mod idempotency;
 mod identity_store;
 mod notes_store;
+mod rate_limit;
 mod reminders_store;
 mod scheduler;
 mod session_store;
