@@ -199,6 +199,9 @@ pub struct WebhooksConfig {
     /// Allow targets on loopback, private and link-local addresses. Off by default: a webhook
     /// could otherwise probe the server's own network (server-side request forgery).
     pub allow_private_targets: bool,
+    /// How long delivered and failed deliveries (and their attempts) are kept, in days; `0`
+    /// keeps them for ever. Pending deliveries are kept whatever their age.
+    pub retention_days: u32,
 }
 
 /// The dashboard's cache (decision 0046): in Redis when it is configured, else in memory.
@@ -305,6 +308,7 @@ impl Default for Config {
                 concurrency: 8,
                 timeout_secs: 10,
                 allow_private_targets: false,
+                retention_days: 30,
             },
             oidc: OidcConfig {
                 providers: Vec::new(),
@@ -416,6 +420,22 @@ impl Config {
         if !(1..=10_000).contains(&self.audit.seal_batch_size) {
             errors.push("audit.seal_batch_size: must be 1 to 10000".into());
         }
+        self.validate_webhooks_and_limits(&mut errors);
+        if self.audit.retention_days > 36_500 {
+            errors.push("audit.retention_days: must be 0 (keep for ever) to 36500".into());
+        }
+        if !(1..=3600).contains(&self.dashboard.cache_ttl_secs) {
+            errors.push("dashboard.cache_ttl_secs: must be 1 to 3600 (an hour)".into());
+        }
+        if !(1..=1024).contains(&self.dashboard.memory_cache_mib) {
+            errors.push("dashboard.memory_cache_mib: must be 1 to 1024".into());
+        }
+        self.validate_oidc(&mut errors);
+        if errors.is_empty() { Ok(()) } else { Err(ConfigErrors(errors)) }
+    }
+
+    /// The webhook dispatcher's and the rate limits' settings.
+    fn validate_webhooks_and_limits(&self, errors: &mut Vec<String>) {
         if !(10..=3_600_000).contains(&self.webhooks.poll_interval_ms) {
             errors.push("webhooks.poll_interval_ms: must be 10 to 3600000 (an hour)".into());
         }
@@ -427,6 +447,9 @@ impl Config {
         }
         if !(1..=60).contains(&self.webhooks.timeout_secs) {
             errors.push("webhooks.timeout_secs: must be 1 to 60".into());
+        }
+        if self.webhooks.retention_days > 36_500 {
+            errors.push("webhooks.retention_days: must be 0 (keep for ever) to 36500".into());
         }
         if !(1..=86_400).contains(&self.rate_limits.window_secs) {
             errors.push("rate_limits.window_secs: must be 1 to 86400 (a day)".into());
@@ -441,17 +464,6 @@ impl Config {
                     .push(format!("rate_limits.{name}: must be at least 1 (turn limits off with rate_limits.enabled)"));
             }
         }
-        if self.audit.retention_days > 36_500 {
-            errors.push("audit.retention_days: must be 0 (keep for ever) to 36500".into());
-        }
-        if !(1..=3600).contains(&self.dashboard.cache_ttl_secs) {
-            errors.push("dashboard.cache_ttl_secs: must be 1 to 3600 (an hour)".into());
-        }
-        if !(1..=1024).contains(&self.dashboard.memory_cache_mib) {
-            errors.push("dashboard.memory_cache_mib: must be 1 to 1024".into());
-        }
-        self.validate_oidc(&mut errors);
-        if errors.is_empty() { Ok(()) } else { Err(ConfigErrors(errors)) }
     }
 
     fn validate_oidc(&self, errors: &mut Vec<String>) {
@@ -543,10 +555,11 @@ mod tests {
         c.webhooks.batch_size = 0;
         c.webhooks.concurrency = 0;
         c.webhooks.timeout_secs = 61;
+        c.webhooks.retention_days = 36_501;
         c.rate_limits.window_secs = 0;
         c.rate_limits.sign_in_per_ip = 0;
         let errors = c.validate().unwrap_err().0;
-        assert_eq!(errors.len(), 13, "{errors:?}");
+        assert_eq!(errors.len(), 14, "{errors:?}");
     }
 
     #[test]

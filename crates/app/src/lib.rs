@@ -41,6 +41,8 @@ struct WorkerIntervals {
     reminders: Duration,
     seals: Duration,
     webhooks: Duration,
+    /// How long done webhook deliveries are kept; `None` for ever.
+    webhook_retention: Option<chrono::Duration>,
     /// How long audit events are kept; `None` for ever.
     audit_retention: Option<chrono::Duration>,
 }
@@ -69,6 +71,8 @@ impl App {
             reminders: Duration::from_millis(config.reminders.poll_interval_ms),
             seals: Duration::from_millis(config.audit.seal_interval_ms),
             webhooks: Duration::from_millis(config.webhooks.poll_interval_ms),
+            webhook_retention: (config.webhooks.retention_days > 0)
+                .then(|| chrono::Duration::days(i64::from(config.webhooks.retention_days))),
             audit_retention: (config.audit.retention_days > 0)
                 .then(|| chrono::Duration::days(i64::from(config.audit.retention_days))),
         });
@@ -111,7 +115,12 @@ impl App {
                         every.audit_retention,
                         stop.child_token(),
                     ),
-                    workers::spawn_dispatcher(self.services.dispatcher.clone(), every.webhooks, stop.child_token()),
+                    workers::spawn_dispatcher(
+                        self.services.dispatcher.clone(),
+                        every.webhooks,
+                        every.webhook_retention,
+                        stop.child_token(),
+                    ),
                 ]
             })
             .unwrap_or_default();

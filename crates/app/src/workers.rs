@@ -16,8 +16,8 @@
 //! (histogram), `reminder_lateness_seconds` (histogram: each firing's fire time minus due
 //! time); `audit_events_sealed_total`, `audit_seal_ticks_total{outcome}` and
 //! `audit_events_pruned_total` (counters); `webhook_events_relayed_total`,
-//! `webhook_attempts_total{outcome="succeeded|failed"}`, `webhooks_disabled_total` and
-//! `webhook_ticks_total{outcome}` (counters).
+//! `webhook_attempts_total{outcome="succeeded|failed"}`, `webhooks_disabled_total`,
+//! `webhook_deliveries_pruned_total` and `webhook_ticks_total{outcome}` (counters).
 
 use std::future::Future;
 use std::sync::Arc;
@@ -152,10 +152,12 @@ pub(crate) fn spawn_sealer(
 }
 
 /// Starts the webhook dispatcher: each tick fans a batch of events out of the outbox, then
-/// makes a batch of due attempts; it runs until `stop` is cancelled.
+/// makes a batch of due attempts; done deliveries older than `retention` are removed (checked
+/// every minute). It runs until `stop` is cancelled.
 pub(crate) fn spawn_dispatcher(
     dispatcher: Arc<Dispatcher>,
     interval: Duration,
+    retention: Option<chrono::Duration>,
     stop: CancellationToken,
 ) -> JoinHandle<()> {
     tokio::spawn(async move {
@@ -167,8 +169,15 @@ pub(crate) fn spawn_dispatcher(
             "webhook dispatcher started"
         );
         let batch = usize::try_from(settings.batch_size).unwrap_or(usize::MAX);
-        let dispatcher = &dispatcher;
+        let pruned_at = std::sync::Mutex::new(None::<std::time::Instant>);
+        let (dispatcher, pruned_at) = (&dispatcher, &pruned_at);
         every(interval, stop, || async move {
+            if let Some(retention) = retention
+                && prune_due(pruned_at)
+                && let Ok(removed) = dispatcher.prune(retention).await
+            {
+                metrics::counter!("webhook_deliveries_pruned_total").increment(removed);
+            }
             let relayed = dispatcher.relay().await;
             let delivered = dispatcher.deliver().await;
             count_tick("webhook_ticks_total", relayed.is_ok() && delivered.is_ok());

@@ -3,8 +3,8 @@
 //! per webhook that wants and may see each event (never twice); a claim holds a delivery for
 //! its lease; an attempt's outcome moves the delivery on and keeps the webhook's failure
 //! streak; a round that runs out turns the webhook off with an event; a webhook changes and is
-//! deleted (with its deliveries) at its version only; and on PostgreSQL two dispatchers claim
-//! disjoint deliveries.
+//! deleted (with its deliveries) at its version only; done deliveries past the retention are
+//! pruned, pending ones never; and on PostgreSQL two dispatchers claim disjoint deliveries.
 
 use std::sync::{Arc, Mutex};
 
@@ -261,6 +261,31 @@ async fn a_webhook_is_changed_and_deleted_with_its_deliveries_at_its_version_onl
         tx.commit().await.unwrap();
         assert_eq!((f.db.count("webhook_deliveries").await, f.db.count("webhook_attempts").await), (0, 0));
         assert!(matches!(store.get(hook.id).await, Err(RepoError::NotFound)));
+    }
+}
+
+#[tokio::test]
+async fn pruning_deletes_done_deliveries_queued_before_a_time_and_keeps_pending_ones() {
+    for db in databases().await {
+        let f = fixture(db, 200);
+        let ann = f.db.insert_users(1).await[0];
+        subscribe(&f.db, ann, &["*"]).await;
+        record(&f.db, &[event("note.created", Some(ann)), event("note.updated", Some(ann))]).await;
+        f.dispatcher.relay().await.unwrap();
+        assert_eq!(f.dispatcher.deliver().await.unwrap().succeeded, 2);
+        record(&f.db, &[event("note.deleted", Some(ann))]).await;
+        f.dispatcher.relay().await.unwrap();
+        assert_eq!((f.db.count("webhook_deliveries").await, f.db.count("webhook_attempts").await), (3, 2));
+
+        // Delivery ids are UUIDv7 of when they were queued (now, by the system clock).
+        let queue = SeaDeliveryQueue::new(f.db.db.clone());
+        assert_eq!(queue.prune(Utc::now() - Duration::hours(1), 10).await.unwrap(), 0, "{:?}", f.db.backend);
+        let later = Utc::now() + Duration::minutes(1);
+        assert_eq!(queue.prune(later, 1).await.unwrap(), 1, "{:?}: a batch at most", f.db.backend);
+        assert_eq!(queue.prune(later, 10).await.unwrap(), 1);
+        assert_eq!(queue.prune(later, 10).await.unwrap(), 0, "the pending one stays");
+        let left = f.db.count("webhook_deliveries WHERE status = 'pending'").await;
+        assert_eq!((left, f.db.count("webhook_attempts").await), (1, 0), "{:?}", f.db.backend);
     }
 }
 

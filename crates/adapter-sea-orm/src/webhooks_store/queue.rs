@@ -240,6 +240,20 @@ impl DeliveryQueue for SeaDeliveryQueue {
         Ok(due)
     }
 
+    async fn prune(&self, before: DateTime<Utc>, limit: u32) -> Result<u64, RepoError> {
+        // Delivery ids are UUIDv7 made when the delivery was queued: those older than `before`
+        // sort below the smallest id of that millisecond, so the primary key finds them.
+        let millis = u64::try_from(before.timestamp_millis()).unwrap_or_default();
+        let below = uuid::Builder::from_unix_timestamp_millis(millis, &[0; 10]).into_uuid();
+        let conn = self.db.conn();
+        let backend = conn.get_database_backend();
+        let sql = "DELETE FROM webhook_deliveries WHERE id IN \
+                   (SELECT id FROM webhook_deliveries WHERE id < $1 AND status <> 'pending' ORDER BY id LIMIT $2)";
+        let values = [Value::from(below), Value::from(i64::from(limit))];
+        let done = conn.execute(Statement::from_sql_and_values(backend, sql, values)).await.repo()?;
+        Ok(done.rows_affected())
+    }
+
     async fn finish(&self, finished: &FinishedAttempt) -> Result<(), RepoError> {
         use webhook_delivery::Column as D;
         let txn = self.db.conn().begin().await.repo()?;

@@ -23,6 +23,9 @@ use super::ports::{DeliveryQueue, Outgoing, Sent, WebhookSender};
 use super::retry::next_attempt;
 use super::signing::sign;
 
+/// Deliveries deleted per statement when pruning.
+const PRUNE_BATCH: u32 = 1000;
+
 /// How the worker paces itself.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DispatchSettings {
@@ -99,6 +102,24 @@ impl Dispatcher {
         }
         tx.commit().await?;
         Ok(events.len())
+    }
+
+    /// Deletes deliveries that are done and older than `retention`, with their attempts, a
+    /// batch at a time; returns how many. Pending deliveries are kept whatever their age.
+    ///
+    /// # Errors
+    /// A store failure; what was deleted before it stays deleted.
+    #[tracing::instrument(skip_all, err(level = "warn"))]
+    pub async fn prune(&self, retention: Duration) -> Result<u64, WebhookError> {
+        let before = self.clock.now() - retention;
+        let mut removed = 0;
+        loop {
+            let batch = self.queue.prune(before, PRUNE_BATCH).await?;
+            removed += batch;
+            if batch < u64::from(PRUNE_BATCH) {
+                return Ok(removed);
+            }
+        }
     }
 
     /// Makes one batch of due attempts.

@@ -121,6 +121,13 @@ pub trait DeliveryQueue: Send + Sync {
     /// # Errors
     /// `RepoError::Unavailable` or `Unexpected`.
     async fn finish(&self, finished: &FinishedAttempt) -> Result<(), RepoError>;
+
+    /// Deletes up to `limit` deliveries that are done (succeeded or failed) and were queued
+    /// before `before`, with their attempts; returns how many.
+    ///
+    /// # Errors
+    /// `RepoError::Unavailable` or `Unexpected`.
+    async fn prune(&self, before: DateTime<Utc>, limit: u32) -> Result<u64, RepoError>;
 }
 
 /// One fan-out, bound to one open transaction.

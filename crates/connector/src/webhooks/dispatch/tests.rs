@@ -108,6 +108,20 @@ async fn a_fan_out_queues_what_the_plan_says_and_takes_the_events_out_of_the_out
 }
 
 #[tokio::test]
+async fn pruning_deletes_done_deliveries_older_than_the_retention_a_batch_at_a_time() {
+    let mut queue = MockDeliveryQueue::new();
+    let mut batches = vec![1000_u64, 1000, 7].into_iter();
+    queue
+        .expect_prune()
+        .times(3)
+        .withf(|before, limit| *before == t0() - Duration::days(30) && *limit == 1000)
+        .returning(move |_, _| Ok(batches.next().unwrap()));
+    let clock = Arc::new(ManualClock::new(t0()));
+    let removed = dispatcher(queue, MockWebhookSender::new(), clock).prune(Duration::days(30)).await;
+    assert_eq!(removed.unwrap(), 2007);
+}
+
+#[tokio::test]
 async fn an_empty_outbox_commits_nothing() {
     let mut tx = MockRelayTx::new();
     tx.expect_take().returning(|_| Ok(vec![]));
