@@ -2,7 +2,7 @@
 //! a day-long window: every answer says what remains; past a caller's quota the answer is 429
 //! `RATE_LIMITED` with `Retry-After`, for that caller only; sign-ins have a stricter quota per
 //! address, on the API and on the sign-in page; health probes are not counted; and with Redis
-//! the counts are shared by every instance.
+//! the counts are shared by every instance within a flush interval.
 
 use corkboard_tests::{Backend, TestApp};
 use serde_json::json;
@@ -44,11 +44,20 @@ async fn a_caller_past_its_quota_is_refused_until_the_window_ends_and_others_are
         assert!(probe.status().is_success() && probe.headers().get("ratelimit").is_none(), "probes are not counted");
 
         if backend == Backend::Postgres {
-            // Counted in Redis: another instance knows Ann is out of requests, and Bob's count.
+            // Shared through Redis: another instance learns within a flush or two (100 ms
+            // each) that Ann is out of requests; Bob is not.
             let peer = app.peer().await;
-            ann.at(&peer.address).get("/api/v1/me").await.expect_problem(429, "RATE_LIMITED");
-            let bob_there = bob.at(&peer.address).get("/api/v1/me").await.expect(200);
-            assert!(bob_there.header("ratelimit").unwrap().contains(r#""caller";r=2;"#), "{backend:?}");
+            let ann_there = ann.at(&peer.address);
+            let mut refused = false;
+            for _ in 0..20 {
+                if ann_there.get("/api/v1/me").await.status == 429 {
+                    refused = true;
+                    break;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+            assert!(refused, "the other instance learned Ann's count");
+            bob.at(&peer.address).get("/api/v1/me").await.expect(200);
         }
         app.stop().await;
     }

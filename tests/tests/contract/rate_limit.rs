@@ -1,6 +1,7 @@
 //! One contract for `RateLimiter`: memory and Redis, both on a manual clock (Redis's keys are
 //! named by the window the clock is in): counts grow per key within a window, each key on its
-//! own, and start again in the next window; the time left is the window's.
+//! own, and start again in the next window; the time left is the window's. Redis limiters
+//! learn each other's counts when they flush.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -43,6 +44,25 @@ async fn counts_grow_per_key_within_a_window_and_start_again_in_the_next() {
         let next = limiter.hit(&[a, b], MINUTE).await.unwrap();
         assert_eq!((next.counts, next.reset), (vec![1, 1], MINUTE), "{name}: a new window");
     }
+}
+
+#[tokio::test]
+async fn redis_limiters_share_their_counts_when_they_flush() {
+    let Some(pool) = redis_pool().await else { return };
+    let clock = Arc::new(ManualClock::new(Utc.with_ymd_and_hms(2026, 12, 4, 12, 0, 15).unwrap()));
+    let (one, other) = (RedisRateLimiter::new(pool.clone(), clock.clone()), RedisRateLimiter::new(pool, clock));
+    let key = vec![format!("caller:{}", Uuid::now_v7())];
+    for _ in 0..3 {
+        one.hit(&key, MINUTE).await.unwrap();
+    }
+    one.flush().await.unwrap();
+    // The other instance knows nothing until it flushes its own count of the key.
+    assert_eq!(other.hit(&key, MINUTE).await.unwrap().counts, [1]);
+    other.flush().await.unwrap();
+    assert_eq!(other.hit(&key, MINUTE).await.unwrap().counts, [5], "3 + 1 shared, and this one");
+    assert_eq!(one.hit(&key, MINUTE).await.unwrap().counts, [4], "one has not flushed since");
+    one.flush().await.unwrap();
+    assert_eq!(one.hit(&key, MINUTE).await.unwrap().counts, [6]);
 }
 
 #[tokio::test]
