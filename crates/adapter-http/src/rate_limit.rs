@@ -51,13 +51,6 @@ impl Default for RateLimits {
     }
 }
 
-/// One quota a request counts against.
-struct Policy {
-    name: &'static str,
-    quota: u32,
-    key: String,
-}
-
 /// The `/api/v1` routes: a 429 is a problem document. Paths here are below the prefix.
 pub(crate) async fn api(State(s): State<AppState>, req: Request, next: Next) -> Response {
     limit(
@@ -98,14 +91,17 @@ async fn limit(
     }
     let (parts, body) = req.into_parts();
     let ip = client_ip(&parts, s).map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
-    let mut policies = vec![Policy { name: "ip", quota: limits.per_ip, key: format!("ip:{ip}") }];
+    // The quotas the request counts against (name, quota), and the keys they are counted under.
+    let mut policies = vec![("ip", limits.per_ip)];
+    let mut keys = vec![format!("ip:{ip}")];
     if let Some(caller) = credential_digest(&parts, s) {
-        policies.push(Policy { name: "caller", quota: limits.per_caller, key: format!("caller:{caller}") });
+        policies.push(("caller", limits.per_caller));
+        keys.push(format!("caller:{caller}"));
     }
     if is_sign_in(&parts) {
-        policies.push(Policy { name: "sign-in", quota: limits.sign_in_per_ip, key: format!("sign-in:{ip}") });
+        policies.push(("sign-in", limits.sign_in_per_ip));
+        keys.push(format!("sign-in:{ip}"));
     }
-    let keys: Vec<String> = policies.iter().map(|p| p.key.clone()).collect();
     let req = Request::from_parts(parts, body);
     let hits = match s.rate_limiter.hit(&keys, limits.window).await {
         Ok(hits) if hits.counts.len() == policies.len() => hits,
@@ -119,14 +115,14 @@ async fn limit(
         }
     };
     let reset = hits.reset.as_secs() + u64::from(hits.reset.subsec_nanos() > 0);
-    let exceeded = policies.iter().zip(&hits.counts).any(|(p, n)| *n > u64::from(p.quota));
+    let exceeded = policies.iter().zip(&hits.counts).any(|((_, quota), n)| *n > u64::from(*quota));
     let mut response = if exceeded { refuse(reset.max(1)) } else { next.run(req).await };
     let (mut policy, mut state) = (String::new(), String::new());
-    for (p, n) in policies.iter().zip(&hits.counts) {
+    for ((name, quota), n) in policies.iter().zip(&hits.counts) {
         let sep = if policy.is_empty() { "" } else { ", " };
-        let remaining = u64::from(p.quota).saturating_sub(*n);
-        let _ = write!(policy, "{sep}\"{}\";q={};w={}", p.name, p.quota, limits.window.as_secs());
-        let _ = write!(state, "{sep}\"{}\";r={remaining};t={reset}", p.name);
+        let remaining = u64::from(*quota).saturating_sub(*n);
+        let _ = write!(policy, "{sep}\"{name}\";q={quota};w={}", limits.window.as_secs());
+        let _ = write!(state, "{sep}\"{name}\";r={remaining};t={reset}");
     }
     let headers = response.headers_mut();
     for (name, value) in [(POLICY, policy), (STATE, state)] {

@@ -11,16 +11,26 @@ fn corrupt<E: Display>(what: &'static str) -> impl FnOnce(E) -> RepoError {
     move |e| RepoError::Unexpected(anyhow::anyhow!("stored {what} does not parse: {e}"))
 }
 
+/// The stored event types: a JSON array of patterns.
+pub(super) fn event_types(stored: &str) -> Result<EventTypes, RepoError> {
+    let types: Vec<String> = serde_json::from_str(stored).map_err(corrupt("webhook event types"))?;
+    EventTypes::parse(&types).map_err(corrupt("webhook event types"))
+}
+
+/// A stored signing secret.
+pub(super) fn secret(stored: &str) -> Result<WebhookSecret, RepoError> {
+    WebhookSecret::from_stored(stored).map_err(corrupt("webhook secret"))
+}
+
 pub(super) fn webhook_from_row(row: webhook::Model) -> Result<Webhook, RepoError> {
-    let types: Vec<String> = serde_json::from_str(&row.event_types).map_err(corrupt("webhook event types"))?;
     Ok(Webhook {
         id: WebhookId::from_uuid(row.id),
         owner_id: UserId::from_uuid(row.owner_id),
         // Stored targets passed the policy when written; the sender checks addresses again.
         url: TargetUrl::parse(&row.url, true).map_err(corrupt("webhook url"))?,
         description: row.description,
-        event_types: EventTypes::parse(&types).map_err(corrupt("webhook event types"))?,
-        secret: WebhookSecret::from_stored(&row.secret).map_err(corrupt("webhook secret"))?,
+        event_types: event_types(&row.event_types)?,
+        secret: secret(&row.secret)?,
         active: row.active,
         disabled_reason: row.disabled_reason,
         failing_since: row.failing_since,

@@ -12,8 +12,7 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use connector::webhooks::{
-    AfterAttempt, DeliveryQueue, DueDelivery, EventTypes, FinishedAttempt, NewDelivery, OutboxEvent, RelayTx,
-    Subscriber, WebhookSecret,
+    AfterAttempt, DeliveryQueue, DueDelivery, FinishedAttempt, NewDelivery, OutboxEvent, RelayTx, Subscriber,
 };
 use kernel::{BoardId, RepoError, UserId, WebhookId};
 use sea_orm::sea_query::{Expr, OnConflict};
@@ -23,7 +22,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::convert::{attempt_to_row, delivery_from_row};
+use super::convert::{attempt_to_row, delivery_from_row, event_types, secret};
 use crate::Db;
 use crate::entity::{board_member, user, webhook, webhook_attempt, webhook_delivery};
 use crate::error::RepoResult as _;
@@ -129,14 +128,11 @@ impl RelayTx for SeaRelayTx {
         let mut subscribers = Vec::with_capacity(hooks.len());
         for hook in hooks {
             let Some(owner) = users.get(&hook.owner_id) else { continue };
-            let types: Vec<String> = serde_json::from_str(&hook.event_types)
-                .map_err(|e| RepoError::Unexpected(anyhow::anyhow!("stored webhook event types: {e}")))?;
             subscribers.push(Subscriber {
                 webhook_id: WebhookId::from_uuid(hook.id),
                 owner_id: UserId::from_uuid(owner.id),
                 owner_is_admin: owner.role == "admin",
-                event_types: EventTypes::parse(&types)
-                    .map_err(|e| RepoError::Unexpected(anyhow::anyhow!("stored webhook event types: {e}")))?,
+                event_types: event_types(&hook.event_types)?,
                 boards: memberships.get(&owner.id).cloned().unwrap_or_default(),
             });
         }
@@ -226,11 +222,9 @@ impl DeliveryQueue for SeaDeliveryQueue {
         for row in rows {
             // A webhook deleted since the claim took its deliveries with it.
             let Some(hook) = hooks.get(&row.webhook_id) else { continue };
-            let secret = WebhookSecret::from_stored(&hook.secret)
-                .map_err(|e| RepoError::Unexpected(anyhow::anyhow!("stored webhook secret: {e}")))?;
             due.push(DueDelivery {
                 url: hook.url.clone(),
-                secret,
+                secret: secret(&hook.secret)?,
                 owner_id: UserId::from_uuid(hook.owner_id),
                 failing_since: hook.failing_since,
                 delivery: delivery_from_row(row)?,
