@@ -3,7 +3,7 @@
 //! by the token's scopes.
 
 use axum::extract::FromRequestParts;
-use axum::http::{HeaderMap, HeaderName, Method, header, request::Parts};
+use axum::http::{Method, header, request::Parts};
 use axum_extra::extract::CookieJar;
 use identity::{Authenticated, Credential, Scope};
 use kernel::{Caller, RequestMeta};
@@ -135,7 +135,7 @@ pub(crate) fn request_meta(parts: &Parts, state: &AppState) -> RequestMeta {
     let header = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok());
     RequestMeta {
         request_id: parts.extensions.get::<RequestContext>().map(|c| c.id().to_owned()),
-        trace_id: trace_id(&parts.headers),
+        trace_id: crate::trace::trace_id(&parts.headers),
         client_ip: client_ip(parts, state).map(|ip| ip.to_string()),
         user_agent: header("user-agent").map(|ua| ua.chars().take(512).collect()),
     }
@@ -165,30 +165,4 @@ pub(crate) fn credential_digest(parts: &Parts, state: &AppState) -> Option<Strin
         None => [b"session:".as_slice(), session_secret(parts, state)?.as_bytes()].concat(),
     };
     Some(hex::encode(&Sha256::digest(&credential)[..16]))
-}
-
-/// The trace id of a W3C `traceparent` header (`00-<trace>-<span>-<flags>`).
-pub(crate) fn trace_id(headers: &HeaderMap) -> Option<String> {
-    const TRACEPARENT: HeaderName = HeaderName::from_static("traceparent");
-    let value = headers.get(TRACEPARENT)?.to_str().ok()?;
-    let mut fields = value.split('-');
-    let (_version, trace) = (fields.next()?, fields.next()?);
-    let valid = trace.len() == 32 && trace.bytes().all(|b| b.is_ascii_hexdigit()) && trace.bytes().any(|b| b != b'0');
-    valid.then(|| trace.to_ascii_lowercase())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn traceparent_yields_its_trace_id_and_garbage_yields_none() {
-        let mut h = HeaderMap::new();
-        h.insert("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01".parse().unwrap());
-        assert_eq!(trace_id(&h).as_deref(), Some("4bf92f3577b34da6a3ce929d0e0e4736"));
-        h.insert("traceparent", "00-00000000000000000000000000000000-00f067aa0ba902b7-01".parse().unwrap());
-        assert_eq!(trace_id(&h), None);
-        h.insert("traceparent", "nonsense".parse().unwrap());
-        assert_eq!(trace_id(&h), None);
-    }
 }

@@ -20,6 +20,7 @@ mod router;
 mod routes;
 mod sso;
 mod state;
+mod trace;
 
 pub use auth::{Auth, CSRF_HEADER};
 pub use board_views::BoardViewCache;

@@ -116,14 +116,14 @@ where
             Some(given) => given.clone(),
             None => new_request_id(),
         };
-        let span = request_span(&req, &id);
+        let (span, traced) = request_span(&req, &id);
         let extensions = req.extensions_mut();
         let peer = extensions.remove::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(addr)| addr);
         extensions.insert(RequestContext { id: id.clone(), peer });
         // Kept for an error's problem document; the clone shares the URI's bytes.
         let uri = req.uri().clone();
         let inner = span.in_scope(|| self.inner.call(req));
-        EdgeFuture { inner, span, answer: Some(Answer { measured, id, uri, security: self.security }) }
+        EdgeFuture { inner, span, answer: Some(Answer { measured, id, uri, security: self.security, traced }) }
     }
 }
 
@@ -133,6 +133,8 @@ struct Answer {
     id: HeaderValue,
     uri: Uri,
     security: &'static HeaderMap,
+    /// Whether the request's span is exported as an OpenTelemetry span.
+    traced: bool,
 }
 
 pin_project! {
@@ -167,11 +169,15 @@ where
                 StatusCode::INTERNAL_SERVER_ERROR.into_response()
             }
         };
-        let Answer { measured, id, uri, security } = this.answer.take().expect("EdgeFuture polled after it completed");
+        let Answer { measured, id, uri, security, traced } =
+            this.answer.take().expect("EdgeFuture polled after it completed");
         let mut response = as_problem(response, uri.path(), id.to_str().unwrap_or_default());
         with_security_headers(response.headers_mut(), security);
         let took = measured.finish(response.status());
         log_response(this.span, response.status(), took);
+        if traced {
+            crate::trace::finish(this.span, response.status());
+        }
         response.headers_mut().insert(REQUEST_ID, id);
         Poll::Ready(Ok(response))
     }
@@ -275,17 +281,22 @@ fn is_probe(route: &str) -> bool {
     route.starts_with("/health/") || route == "/metrics"
 }
 
-/// The request's span: a DEBUG span for probes, which costs nothing at the default level.
-fn request_span(req: &Request, request_id: &HeaderValue) -> Span {
+/// The request's span, and whether it is exported as an OpenTelemetry span
+/// ([`crate::trace::start`]): a DEBUG span for probes, which costs nothing at the default level
+/// and is never exported.
+fn request_span(req: &Request, request_id: &HeaderValue) -> (Span, bool) {
+    use tracing::field::Empty;
     let route = req.extensions().get::<MatchedPath>().map_or("unmatched", MatchedPath::as_str);
     let request_id = request_id.to_str().unwrap_or_default();
-    // Field values are only worked out for a span that is enabled.
-    let trace_id = || crate::auth::trace_id(req.headers());
-    if is_probe(route) {
-        tracing::debug_span!("http", method = %req.method(), route, request_id, trace_id = trace_id())
+    // Field values are only worked out for a span that is enabled; the empty ones are filled in
+    // by `trace::start`.
+    let span = if is_probe(route) {
+        tracing::debug_span!("http", method = %req.method(), route, request_id, trace_id = Empty, span_id = Empty, otel.name = Empty, otel.kind = Empty)
     } else {
-        tracing::info_span!("http", method = %req.method(), route, request_id, trace_id = trace_id())
-    }
+        tracing::info_span!("http", method = %req.method(), route, request_id, trace_id = Empty, span_id = Empty, otel.name = Empty, otel.kind = Empty)
+    };
+    let traced = !span.is_disabled() && crate::trace::start(&span, req, route);
+    (span, traced)
 }
 
 /// The access log line: at DEBUG for a successful probe, at ERROR for a server error, at INFO

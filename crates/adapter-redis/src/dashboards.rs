@@ -11,7 +11,7 @@ use bytes::{Buf as _, BufMut as _, Bytes, BytesMut};
 use dashboard::{DashboardCache, Rendered, Stamp};
 use kernel::{RepoError, UserId};
 
-use crate::pool::{RedisPool, map_redis_err};
+use crate::pool::{RedisPool, map_redis_err, traced};
 
 /// The layout below; a reader that finds another refuses the entry.
 const FORMAT: u8 = 1;
@@ -64,23 +64,29 @@ fn decode(raw: Vec<u8>) -> Result<Rendered, RepoError> {
 #[async_trait::async_trait]
 impl DashboardCache for RedisDashboardCache {
     async fn get(&self, user: UserId) -> Result<Option<Rendered>, RepoError> {
-        let mut conn = self.redis.conn().await?;
-        let raw: Option<Vec<u8>> =
-            redis::cmd("GET").arg(self.key(user)).query_async(&mut conn).await.map_err(|e| map_redis_err(&e))?;
-        raw.map(decode).transpose()
+        traced("GET", async {
+            let mut conn = self.redis.conn().await?;
+            let raw: Option<Vec<u8>> =
+                redis::cmd("GET").arg(self.key(user)).query_async(&mut conn).await.map_err(|e| map_redis_err(&e))?;
+            raw.map(decode).transpose()
+        })
+        .await
     }
 
     async fn put(&self, user: UserId, rendered: &Rendered, ttl: Duration) -> Result<(), RepoError> {
-        let mut conn = self.redis.conn().await?;
-        let ms = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1);
-        redis::cmd("SET")
-            .arg(self.key(user))
-            .arg(encode(rendered)?)
-            .arg("PX")
-            .arg(ms)
-            .query_async::<()>(&mut conn)
-            .await
-            .map_err(|e| map_redis_err(&e))
+        traced("SET", async {
+            let mut conn = self.redis.conn().await?;
+            let ms = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1);
+            redis::cmd("SET")
+                .arg(self.key(user))
+                .arg(encode(rendered)?)
+                .arg("PX")
+                .arg(ms)
+                .query_async::<()>(&mut conn)
+                .await
+                .map_err(|e| map_redis_err(&e))
+        })
+        .await
     }
 }
 

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use kernel::{Claim, IdempotencyStore, RepoError};
 
-use crate::pool::{RedisPool, map_redis_err};
+use crate::pool::{RedisPool, map_redis_err, traced};
 
 /// Deletes the key only while it is still held for the given fingerprint: a release after the
 /// lease ran out must not remove a later holder or a record.
@@ -54,54 +54,63 @@ fn judge(stored: &[u8], fingerprint: &str) -> Result<Claim, RepoError> {
 #[async_trait::async_trait]
 impl IdempotencyStore for RedisIdempotencyStore {
     async fn claim(&self, key: &str, fingerprint: &str, lease: Duration) -> Result<Claim, RepoError> {
-        let mut conn = self.redis.conn().await?;
-        let key = self.key(key);
-        // The key may expire between the two commands: then take it again.
-        for _ in 0..3 {
-            let taken: Option<String> = redis::cmd("SET")
-                .arg(&key)
-                .arg(format!("p:{fingerprint}"))
-                .arg("NX")
-                .arg("PX")
-                .arg(millis(lease))
-                .query_async(&mut conn)
-                .await
-                .map_err(|e| map_redis_err(&e))?;
-            if taken.is_some() {
-                return Ok(Claim::Acquired);
+        traced("SET", async {
+            let mut conn = self.redis.conn().await?;
+            let key = self.key(key);
+            // The key may expire between the two commands: then take it again.
+            for _ in 0..3 {
+                let taken: Option<String> = redis::cmd("SET")
+                    .arg(&key)
+                    .arg(format!("p:{fingerprint}"))
+                    .arg("NX")
+                    .arg("PX")
+                    .arg(millis(lease))
+                    .query_async(&mut conn)
+                    .await
+                    .map_err(|e| map_redis_err(&e))?;
+                if taken.is_some() {
+                    return Ok(Claim::Acquired);
+                }
+                let stored: Option<Vec<u8>> =
+                    redis::cmd("GET").arg(&key).query_async(&mut conn).await.map_err(|e| map_redis_err(&e))?;
+                if let Some(stored) = stored {
+                    return judge(&stored, fingerprint);
+                }
             }
-            let stored: Option<Vec<u8>> =
-                redis::cmd("GET").arg(&key).query_async(&mut conn).await.map_err(|e| map_redis_err(&e))?;
-            if let Some(stored) = stored {
-                return judge(&stored, fingerprint);
-            }
-        }
-        Err(RepoError::Unavailable("the idempotency key kept changing hands".into()))
+            Err(RepoError::Unavailable("the idempotency key kept changing hands".into()))
+        })
+        .await
     }
 
     async fn complete(&self, key: &str, fingerprint: &str, record: &[u8], ttl: Duration) -> Result<(), RepoError> {
-        let mut conn = self.redis.conn().await?;
-        let mut value = format!("d:{fingerprint}\n").into_bytes();
-        value.extend_from_slice(record);
-        redis::cmd("SET")
-            .arg(self.key(key))
-            .arg(value)
-            .arg("PX")
-            .arg(millis(ttl))
-            .query_async::<()>(&mut conn)
-            .await
-            .map_err(|e| map_redis_err(&e))
+        traced("SET", async {
+            let mut conn = self.redis.conn().await?;
+            let mut value = format!("d:{fingerprint}\n").into_bytes();
+            value.extend_from_slice(record);
+            redis::cmd("SET")
+                .arg(self.key(key))
+                .arg(value)
+                .arg("PX")
+                .arg(millis(ttl))
+                .query_async::<()>(&mut conn)
+                .await
+                .map_err(|e| map_redis_err(&e))
+        })
+        .await
     }
 
     async fn release(&self, key: &str, fingerprint: &str) -> Result<(), RepoError> {
-        let mut conn = self.redis.conn().await?;
-        redis::Script::new(RELEASE)
-            .key(self.key(key))
-            .arg(format!("p:{fingerprint}"))
-            .invoke_async::<i64>(&mut conn)
-            .await
-            .map(drop)
-            .map_err(|e| map_redis_err(&e))
+        traced("EVALSHA", async {
+            let mut conn = self.redis.conn().await?;
+            redis::Script::new(RELEASE)
+                .key(self.key(key))
+                .arg(format!("p:{fingerprint}"))
+                .invoke_async::<i64>(&mut conn)
+                .await
+                .map(drop)
+                .map_err(|e| map_redis_err(&e))
+        })
+        .await
     }
 }
 

@@ -5,6 +5,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use deadpool_redis::{Config, Connection, Pool, Runtime};
 use kernel::RepoError;
+use tracing::Instrument as _;
 
 /// A Redis pool with a key prefix, so several deployments (or tests) can share one server.
 #[derive(Clone)]
@@ -54,6 +55,22 @@ impl RedisPool {
         key.pop();
         key
     }
+}
+
+/// Runs `work`, one use of Redis named by its (first) `command`, in a client span, so that an
+/// exported trace shows it under the request that made it (decision 0051). The span is at
+/// DEBUG under its own target, which only the OpenTelemetry layer enables: when traces are not
+/// exported it is never made.
+pub(crate) async fn traced<T>(command: &'static str, work: impl Future<Output = T>) -> T {
+    let span = tracing::debug_span!(
+        target: "corkboard::redis",
+        "redis",
+        otel.name = command,
+        otel.kind = "client",
+        db.system.name = "redis",
+        db.operation.name = command,
+    );
+    work.instrument(span).await
 }
 
 /// Maps a Redis error onto the port error.

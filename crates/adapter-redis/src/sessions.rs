@@ -11,7 +11,7 @@ use redis::AsyncCommands as _;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::pool::{RedisPool, map_redis_err};
+use crate::pool::{RedisPool, map_redis_err, traced};
 
 /// The production session store.
 #[derive(Clone)]
@@ -107,120 +107,141 @@ impl RedisSessionStore {
 #[async_trait::async_trait]
 impl SessionStore for RedisSessionStore {
     async fn create(&self, key: &SessionKey, session: &Session) -> Result<(), RepoError> {
-        let mut conn = self.redis.conn().await?;
-        let index = self.index_key(session.user_id);
-        let ttl = self.ttl_ms(session.expires_at());
-        let index_ttl = self.ttl_ms(session.absolute_expires_at);
-        redis::pipe()
-            .atomic()
-            .cmd("SET")
-            .arg(self.session_key(key))
-            .arg(encode(session)?)
-            .arg("PX")
-            .arg(ttl)
-            .ignore()
-            .hset(&index, session.id.to_string(), key.as_str())
-            .ignore()
-            // The index lives as long as the longest session in it.
-            .cmd("PEXPIRE")
-            .arg(&index)
-            .arg(index_ttl)
-            .arg("GT")
-            .ignore()
-            .cmd("PEXPIRE")
-            .arg(&index)
-            .arg(index_ttl)
-            .arg("NX")
-            .ignore()
-            .query_async::<()>(&mut conn)
-            .await
-            .map_err(|e| map_redis_err(&e))
+        traced("MULTI", async {
+            let mut conn = self.redis.conn().await?;
+            let index = self.index_key(session.user_id);
+            let ttl = self.ttl_ms(session.expires_at());
+            let index_ttl = self.ttl_ms(session.absolute_expires_at);
+            redis::pipe()
+                .atomic()
+                .cmd("SET")
+                .arg(self.session_key(key))
+                .arg(encode(session)?)
+                .arg("PX")
+                .arg(ttl)
+                .ignore()
+                .hset(&index, session.id.to_string(), key.as_str())
+                .ignore()
+                // The index lives as long as the longest session in it.
+                .cmd("PEXPIRE")
+                .arg(&index)
+                .arg(index_ttl)
+                .arg("GT")
+                .ignore()
+                .cmd("PEXPIRE")
+                .arg(&index)
+                .arg(index_ttl)
+                .arg("NX")
+                .ignore()
+                .query_async::<()>(&mut conn)
+                .await
+                .map_err(|e| map_redis_err(&e))
+        })
+        .await
     }
 
     async fn get(&self, key: &SessionKey) -> Result<Option<Session>, RepoError> {
-        let mut conn = self.redis.conn().await?;
-        let raw: Option<String> = conn.get(self.session_key(key)).await.map_err(|e| map_redis_err(&e))?;
-        raw.as_deref().map(decode).transpose()
+        traced("GET", async {
+            let mut conn = self.redis.conn().await?;
+            let raw: Option<String> = conn.get(self.session_key(key)).await.map_err(|e| map_redis_err(&e))?;
+            raw.as_deref().map(decode).transpose()
+        })
+        .await
     }
 
     async fn touch(&self, key: &SessionKey, session: &Session) -> Result<(), RepoError> {
-        let mut conn = self.redis.conn().await?;
-        let ttl = self.ttl_ms(session.expires_at());
-        let written: Option<String> = redis::cmd("SET")
-            .arg(self.session_key(key))
-            .arg(encode(session)?)
-            .arg("PX")
-            .arg(ttl)
-            .arg("XX")
-            .query_async(&mut conn)
-            .await
-            .map_err(|e| map_redis_err(&e))?;
-        if written.is_some() { Ok(()) } else { Err(RepoError::NotFound) }
+        traced("SET", async {
+            let mut conn = self.redis.conn().await?;
+            let ttl = self.ttl_ms(session.expires_at());
+            let written: Option<String> = redis::cmd("SET")
+                .arg(self.session_key(key))
+                .arg(encode(session)?)
+                .arg("PX")
+                .arg(ttl)
+                .arg("XX")
+                .query_async(&mut conn)
+                .await
+                .map_err(|e| map_redis_err(&e))?;
+            if written.is_some() { Ok(()) } else { Err(RepoError::NotFound) }
+        })
+        .await
     }
 
     async fn delete(&self, key: &SessionKey) -> Result<(), RepoError> {
-        let mut conn = self.redis.conn().await?;
-        let raw: Option<String> = conn.get(self.session_key(key)).await.map_err(|e| map_redis_err(&e))?;
-        let Some(session) = raw.as_deref().map(decode).transpose()? else { return Ok(()) };
-        redis::pipe()
-            .atomic()
-            .del(self.session_key(key))
-            .ignore()
-            .hdel(self.index_key(session.user_id), session.id.to_string())
-            .ignore()
-            .query_async::<()>(&mut conn)
-            .await
-            .map_err(|e| map_redis_err(&e))
+        traced("GET", async {
+            let mut conn = self.redis.conn().await?;
+            let raw: Option<String> = conn.get(self.session_key(key)).await.map_err(|e| map_redis_err(&e))?;
+            let Some(session) = raw.as_deref().map(decode).transpose()? else { return Ok(()) };
+            redis::pipe()
+                .atomic()
+                .del(self.session_key(key))
+                .ignore()
+                .hdel(self.index_key(session.user_id), session.id.to_string())
+                .ignore()
+                .query_async::<()>(&mut conn)
+                .await
+                .map_err(|e| map_redis_err(&e))
+        })
+        .await
     }
 
     async fn list_for_user(&self, user: UserId) -> Result<Vec<Session>, RepoError> {
-        let mut conn = self.redis.conn().await?;
-        let index = self.index_key(user);
-        let entries: HashMap<String, String> = conn.hgetall(&index).await.map_err(|e| map_redis_err(&e))?;
-        if entries.is_empty() {
-            return Ok(Vec::new());
-        }
-        let (ids, keys): (Vec<String>, Vec<String>) =
-            entries.into_iter().map(|(id, key)| (id, self.redis.key(&["session", &key]))).unzip();
-        let raws: Vec<Option<String>> = conn.mget(&keys).await.map_err(|e| map_redis_err(&e))?;
-        let mut sessions = Vec::with_capacity(raws.len());
-        let mut gone = Vec::new();
-        for (id, raw) in ids.into_iter().zip(raws) {
-            match raw {
-                Some(raw) => sessions.push(decode(&raw)?),
-                None => gone.push(id),
+        traced("HGETALL", async {
+            let mut conn = self.redis.conn().await?;
+            let index = self.index_key(user);
+            let entries: HashMap<String, String> = conn.hgetall(&index).await.map_err(|e| map_redis_err(&e))?;
+            if entries.is_empty() {
+                return Ok(Vec::new());
             }
-        }
-        if !gone.is_empty() {
-            let _: () = conn.hdel(&index, gone).await.map_err(|e| map_redis_err(&e))?;
-        }
-        sessions.sort_by_key(|s| std::cmp::Reverse(s.id));
-        Ok(sessions)
+            let (ids, keys): (Vec<String>, Vec<String>) =
+                entries.into_iter().map(|(id, key)| (id, self.redis.key(&["session", &key]))).unzip();
+            let raws: Vec<Option<String>> = conn.mget(&keys).await.map_err(|e| map_redis_err(&e))?;
+            let mut sessions = Vec::with_capacity(raws.len());
+            let mut gone = Vec::new();
+            for (id, raw) in ids.into_iter().zip(raws) {
+                match raw {
+                    Some(raw) => sessions.push(decode(&raw)?),
+                    None => gone.push(id),
+                }
+            }
+            if !gone.is_empty() {
+                let _: () = conn.hdel(&index, gone).await.map_err(|e| map_redis_err(&e))?;
+            }
+            sessions.sort_by_key(|s| std::cmp::Reverse(s.id));
+            Ok(sessions)
+        })
+        .await
     }
 
     async fn delete_by_id(&self, user: UserId, id: SessionId) -> Result<(), RepoError> {
-        let mut conn = self.redis.conn().await?;
-        let index = self.index_key(user);
-        let key: Option<String> = conn.hget(&index, id.to_string()).await.map_err(|e| map_redis_err(&e))?;
-        let Some(key) = key else { return Err(RepoError::NotFound) };
-        let (deleted,): (u64,) = redis::pipe()
-            .atomic()
-            .del(self.redis.key(&["session", &key]))
-            .hdel(&index, id.to_string())
-            .ignore()
-            .query_async(&mut conn)
-            .await
-            .map_err(|e| map_redis_err(&e))?;
-        if deleted == 0 { Err(RepoError::NotFound) } else { Ok(()) }
+        traced("HGET", async {
+            let mut conn = self.redis.conn().await?;
+            let index = self.index_key(user);
+            let key: Option<String> = conn.hget(&index, id.to_string()).await.map_err(|e| map_redis_err(&e))?;
+            let Some(key) = key else { return Err(RepoError::NotFound) };
+            let (deleted,): (u64,) = redis::pipe()
+                .atomic()
+                .del(self.redis.key(&["session", &key]))
+                .hdel(&index, id.to_string())
+                .ignore()
+                .query_async(&mut conn)
+                .await
+                .map_err(|e| map_redis_err(&e))?;
+            if deleted == 0 { Err(RepoError::NotFound) } else { Ok(()) }
+        })
+        .await
     }
 
     async fn delete_all_for_user(&self, user: UserId) -> Result<(), RepoError> {
-        let mut conn = self.redis.conn().await?;
-        let index = self.index_key(user);
-        let keys: Vec<String> = conn.hvals(&index).await.map_err(|e| map_redis_err(&e))?;
-        let mut doomed: Vec<String> = keys.iter().map(|k| self.redis.key(&["session", k])).collect();
-        doomed.push(index);
-        let _: () = conn.del(doomed).await.map_err(|e| map_redis_err(&e))?;
-        Ok(())
+        traced("HVALS", async {
+            let mut conn = self.redis.conn().await?;
+            let index = self.index_key(user);
+            let keys: Vec<String> = conn.hvals(&index).await.map_err(|e| map_redis_err(&e))?;
+            let mut doomed: Vec<String> = keys.iter().map(|k| self.redis.key(&["session", k])).collect();
+            doomed.push(index);
+            let _: () = conn.del(doomed).await.map_err(|e| map_redis_err(&e))?;
+            Ok(())
+        })
+        .await
     }
 }

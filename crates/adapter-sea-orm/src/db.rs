@@ -97,10 +97,11 @@ impl Db {
         };
         // Every statement, on the pool and in transactions (SeaORM hands the callback to each
         // transaction): `db_statements_total` at `/metrics`, which the benchmark divides by
-        // requests to report statements per board fetch.
-        conn.set_metric_callback(count_statement);
+        // requests to report statements per board fetch, and a span when traces are exported.
+        let system = if url.starts_with("sqlite:") { "sqlite" } else { "postgresql" };
+        conn.set_metric_callback(move |statement| on_statement(system, statement));
         if let Some(readers) = &mut readers {
-            readers.set_metric_callback(count_statement);
+            readers.set_metric_callback(move |statement| on_statement(system, statement));
         }
         Ok(Self { conn, readers })
     }
@@ -138,9 +139,50 @@ impl Db {
     }
 }
 
-/// Counts a statement sent, for `db_statements_total`.
-fn count_statement(_: &sea_orm::metric::Info<'_>) {
+/// Counts a statement sent, for `db_statements_total`, and records it as a client span of the
+/// trace being recorded, if any.
+fn on_statement(system: &'static str, statement: &sea_orm::metric::Info<'_>) {
     metrics::counter!("db_statements_total").increment(1);
+    trace_statement(system, statement);
+}
+
+/// Records a statement that has just run as a child of the current OpenTelemetry span, when
+/// there is one and it is sampled (decision 0051): a request's, or a worker's item. SeaORM
+/// tells of a statement only once it has run, so the span is made after the fact, with the
+/// statement's own start and end. The text is the prepared statement's: values are never in
+/// it. Statements outside a recorded span (a worker's idle poll) make no span at all.
+fn trace_statement(system: &'static str, statement: &sea_orm::metric::Info<'_>) {
+    use opentelemetry::KeyValue;
+    use opentelemetry::trace::{Span as _, SpanKind, Status, TraceContextExt as _, Tracer as _};
+    let parent = opentelemetry::Context::current();
+    if !parent.span().span_context().is_sampled() {
+        return;
+    }
+    let end = std::time::SystemTime::now();
+    let sql = statement.statement.sql.as_str();
+    let operation = operation(sql);
+    let tracer = opentelemetry::global::tracer("corkboard");
+    let mut span = tracer
+        .span_builder(operation)
+        .with_kind(SpanKind::Client)
+        .with_start_time(end.checked_sub(statement.elapsed).unwrap_or(end))
+        .with_attributes([
+            KeyValue::new("db.system.name", system),
+            KeyValue::new("db.operation.name", operation),
+            KeyValue::new("db.query.text", sql.to_owned()),
+        ])
+        .start_with_context(&tracer, &parent);
+    if statement.failed {
+        span.set_status(Status::error("the statement failed"));
+    }
+    span.end_with_timestamp(end);
+}
+
+/// The statement's kind, from its first word, for the span's name.
+fn operation(sql: &str) -> &'static str {
+    const KNOWN: [&str; 8] = ["SELECT", "INSERT", "UPDATE", "DELETE", "WITH", "BEGIN", "COMMIT", "ROLLBACK"];
+    let first = sql.split_whitespace().next().unwrap_or_default();
+    KNOWN.into_iter().find(|known| known.eq_ignore_ascii_case(first)).unwrap_or("SQL")
 }
 
 /// A pool's `(open, idle)` connections.
@@ -157,5 +199,19 @@ fn usage(conn: &DatabaseConnection) -> Option<(u32, u32)> {
             Some((pool.size(), idle(pool.num_idle())))
         }
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::operation;
+
+    #[test]
+    fn a_statement_is_named_by_its_first_word() {
+        assert_eq!(operation("SELECT \"cards\".\"id\" FROM \"cards\""), "SELECT");
+        assert_eq!(operation("  insert into audit_events VALUES ($1)"), "INSERT");
+        assert_eq!(operation("WITH moved AS (DELETE FROM outbox RETURNING *) SELECT 1"), "WITH");
+        assert_eq!(operation("PRAGMA optimize"), "SQL");
+        assert_eq!(operation(""), "SQL");
     }
 }

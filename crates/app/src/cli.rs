@@ -101,7 +101,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 async fn serve(config: Config) -> anyhow::Result<()> {
-    let _log_writer = telemetry::init(&config)?;
+    let telemetry = telemetry::init(&config)?;
+    if telemetry.traces_exported() {
+        tracing::info!("exporting traces over OTLP");
+    }
     let app = App::build(&config).await?;
     let url = config.effective_public_url();
     println!("Corkboard is listening on {url} (API docs at {url}/docs)");
@@ -112,7 +115,9 @@ async fn serve(config: Config) -> anyhow::Result<()> {
              (or, with the installed binary: corkboard admin create --email … --name … --password-stdin)"
         );
     }
-    app.run_until_stopped(shutdown_signal()).await
+    let stopped = app.run_until_stopped(shutdown_signal()).await;
+    telemetry.shutdown().await;
+    stopped
 }
 
 async fn migrate(config: &Config, action: MigrateAction) -> anyhow::Result<()> {

@@ -101,7 +101,7 @@ impl Sealer {
 
     /// Seals the oldest unsealed events (up to the batch size) under one new seal chained to
     /// the newest one, in one transaction; does nothing when every event is sealed.
-    #[tracing::instrument(skip_all, err(level = "warn"))]
+    #[tracing::instrument(level = "debug", skip_all, err(level = "warn"))]
     pub async fn seal_pending(&self) -> Result<SealReport, AuditError> {
         let tx = self.seals.begin_sealing().await?;
         let head = tx.head().await?;
@@ -133,7 +133,7 @@ impl Sealer {
     /// Removes the oldest seals sealed before `retention` ago, with their events: whole seals,
     /// oldest first, at most [`PRUNE_SEALS`] per call, never the newest seal (the chain goes on
     /// from it). The oldest remaining seal then anchors the check. Returns the events removed.
-    #[tracing::instrument(skip_all, err(level = "warn"))]
+    #[tracing::instrument(level = "debug", skip_all, err(level = "warn"))]
     pub async fn prune(&self, retention: chrono::Duration) -> Result<u64, AuditError> {
         let cutoff = self.clock.now() - retention;
         let oldest = self.seals.seals(0, PRUNE_SEALS).await?;

@@ -11,6 +11,7 @@ mod api;
 mod ceiling;
 mod db_ceiling;
 mod load;
+mod otlp_sink;
 mod report;
 mod run;
 mod server;
@@ -43,6 +44,13 @@ enum Command {
         /// The bytes answered on `GET /board`.
         #[arg(long)]
         board: PathBuf,
+    },
+    /// Accept OTLP/HTTP trace exports and drop them, to measure a server exporting traces
+    /// (`run --server-env OTEL_EXPORTER_OTLP_ENDPOINT=http://{listen}`).
+    OtlpSink {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:4318")]
+        listen: SocketAddr,
     },
 }
 
@@ -102,8 +110,8 @@ pub(crate) struct RunArgs {
     /// Port of the server under test; the ceiling server uses the next one.
     #[arg(long, default_value_t = 18080)]
     pub(crate) port: u16,
-    /// Extra `CORKBOARD_*=value` settings for the server under test (repeatable), to compare a
-    /// setting's effect.
+    /// Extra `NAME=value` environment settings (`CORKBOARD_*`, `OTEL_*`) for the server under
+    /// test (repeatable), to compare a setting's effect.
     #[arg(long = "server-env")]
     pub(crate) server_env: Vec<String>,
 }
@@ -114,5 +122,6 @@ fn main() -> anyhow::Result<()> {
     match cli.command {
         Command::Run(args) => runtime.block_on(run::run(args)),
         Command::CeilingServer { listen, health, board } => runtime.block_on(ceiling::serve(listen, &health, &board)),
+        Command::OtlpSink { listen } => runtime.block_on(otlp_sink::serve(listen)),
     }
 }

@@ -77,7 +77,7 @@ impl Scheduler {
     ///
     /// # Errors
     /// A store failure; nothing of the tick is then kept, and the next tick tries again.
-    #[tracing::instrument(skip_all, err(level = "warn"))]
+    #[tracing::instrument(level = "debug", skip_all, err(level = "warn"))]
     pub async fn tick_report(&self) -> Result<TickReport, ReminderError> {
         let now = self.clock.now();
         let tx = self.store.begin_firing().await?;

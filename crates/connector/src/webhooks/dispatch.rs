@@ -85,7 +85,7 @@ impl Dispatcher {
     ///
     /// # Errors
     /// A store failure; nothing of the batch is then kept.
-    #[tracing::instrument(skip_all, err(level = "warn"))]
+    #[tracing::instrument(level = "debug", skip_all, err(level = "warn"))]
     pub async fn relay(&self) -> Result<usize, WebhookError> {
         let tx = self.queue.begin_relay().await?;
         let events = tx.take(self.settings.batch_size).await?;
@@ -109,7 +109,7 @@ impl Dispatcher {
     ///
     /// # Errors
     /// A store failure; what was deleted before it stays deleted.
-    #[tracing::instrument(skip_all, err(level = "warn"))]
+    #[tracing::instrument(level = "debug", skip_all, err(level = "warn"))]
     pub async fn prune(&self, retention: Duration) -> Result<u64, WebhookError> {
         let before = self.clock.now() - retention;
         let mut removed = 0;
@@ -127,7 +127,7 @@ impl Dispatcher {
     /// # Errors
     /// A store failure claiming the batch; a failure recording one attempt is logged, and that
     /// delivery comes due again when its lease ends.
-    #[tracing::instrument(skip_all, err(level = "warn"))]
+    #[tracing::instrument(level = "debug", skip_all, err(level = "warn"))]
     pub async fn deliver(&self) -> Result<DeliveryReport, WebhookError> {
         let now = self.clock.now();
         let due = self.queue.claim_due(now, now + self.settings.lease, self.settings.batch_size).await?;
