@@ -107,6 +107,13 @@ impl From<DashboardError> for ApiError {
 impl From<FeedError> for ApiError {
     fn from(e: FeedError) -> Self {
         match e {
+            FeedError::CursorExpired { .. } => ApiError::new(
+                StatusCode::GONE,
+                "CURSOR_EXPIRED",
+                "Events after this cursor may have been removed by the retention window \
+                 (audit.retention_days); read the feed from the start, without `after`, and sync \
+                 what was missed some other way.",
+            ),
             FeedError::Unavailable(why) => ApiError::unavailable(&why),
             FeedError::Unexpected(e) => ApiError::internal(&e),
         }

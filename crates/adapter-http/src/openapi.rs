@@ -31,6 +31,7 @@ problem_responses! {
     NotFound => "No such resource, or one the caller may not see.",
     Conflict => "The request conflicts with the current state.",
     PreconditionFailed => "If-Match named a stale version.",
+    Gone => "The cursor points before the oldest event still kept (retention); read from the start.",
     PayloadTooLarge => "The body exceeds the configured limit.",
     UnsupportedMediaType => "The body is not application/json.",
     Unprocessable => "The body or query has invalid fields; see errors[].",
@@ -50,7 +51,7 @@ problem_responses! {
     components(
         schemas(crate::error::Problem, crate::error::FieldError),
         responses(
-            BadRequest, Unauthorized, Forbidden, NotFound, Conflict, PreconditionFailed,
+            BadRequest, Unauthorized, Forbidden, NotFound, Conflict, PreconditionFailed, Gone,
             PayloadTooLarge, UnsupportedMediaType, Unprocessable, TooManyRequests, Unavailable, Internal
         )
     ),

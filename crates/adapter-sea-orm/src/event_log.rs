@@ -10,7 +10,7 @@ use sea_orm::{ColumnTrait as _, Condition, EntityTrait as _, QueryFilter as _, Q
 
 use crate::Db;
 use crate::audit_log::visible;
-use crate::entity::audit_event;
+use crate::entity::{audit_event, audit_seal};
 use crate::error::RepoResult as _;
 
 /// The event log in SQL.
@@ -75,5 +75,18 @@ impl EventLog for SeaEventLog {
                 })
             })
             .collect()
+    }
+
+    async fn oldest_seal(&self) -> Result<Option<u64>, RepoError> {
+        let oldest: Option<i64> = audit_seal::Entity::find()
+            .select_only()
+            .column(audit_seal::Column::Seq)
+            .order_by_asc(audit_seal::Column::Seq)
+            .limit(1)
+            .into_tuple()
+            .one(self.db.reads())
+            .await
+            .repo()?;
+        Ok(oldest.map(i64::unsigned_abs))
     }
 }

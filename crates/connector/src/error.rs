@@ -5,6 +5,15 @@ use kernel::RepoError;
 /// Errors of [`crate::EventFeed`].
 #[derive(Debug, thiserror::Error)]
 pub enum FeedError {
+    /// The position read after lies in a seal that retention has removed: events after it may
+    /// be gone, so reading on would skip them silently.
+    #[error("the cursor points into seal {seal}, older than the oldest kept ({oldest})")]
+    CursorExpired {
+        /// The cursor's seal.
+        seal: u64,
+        /// The oldest seal still kept.
+        oldest: u64,
+    },
     /// The store did not answer in time.
     #[error("store unavailable: {0}")]
     Unavailable(String),

@@ -35,7 +35,8 @@ impl EventFeed {
     /// to 1..=200).
     ///
     /// # Errors
-    /// [`FeedError`] when the log cannot be read.
+    /// [`FeedError::CursorExpired`] when `after` lies in a seal retention has removed (some
+    /// events after it may be gone); [`FeedError`] when the log cannot be read.
     #[tracing::instrument(skip_all, err(level = "info"))]
     pub async fn read(
         &self,
@@ -46,6 +47,13 @@ impl EventFeed {
         let viewer = if caller.is_admin { Viewer::All } else { Viewer::MemberOf(caller.user_id) };
         let limit = PageRequest::new(limit, None).limit();
         let items = self.log.after(viewer, after, limit).await?;
+        // Checked after the read, so that a removal just before it cannot go unnoticed.
+        if let Some(at) = after
+            && let Some(oldest) = self.log.oldest_seal().await?
+            && at.seal < oldest
+        {
+            return Err(FeedError::CursorExpired { seal: at.seal, oldest });
+        }
         let next = items.last().map(|e| e.position).or(after);
         Ok(FeedPage { items, next })
     }
@@ -90,6 +98,7 @@ mod tests {
                 *viewer == Viewer::MemberOf(ANN) && *after == Some(FeedPosition { seal: 1, seq: 3 }) && *limit == 200
             })
             .returning(|_, _, _| Ok(vec![event(1, 4), event(2, 9)]));
+        log.expect_oldest_seal().returning(|| Ok(Some(1)));
         let page = EventFeed::new(Arc::new(log))
             .read(&Caller::user(ANN, false), Some(FeedPosition { seal: 1, seq: 3 }), Some(5000))
             .await
@@ -104,11 +113,25 @@ mod tests {
         log.expect_after()
             .withf(|viewer, _, limit| *viewer == Viewer::All && *limit == 50)
             .returning(|_, _, _| Ok(vec![]));
+        log.expect_oldest_seal().times(1).returning(|| Ok(Some(3)));
         let feed = EventFeed::new(Arc::new(log));
         let admin = Caller::user(ANN, true);
         let at = Some(FeedPosition { seal: 7, seq: 70 });
         assert_eq!(feed.read(&admin, at, None).await.unwrap().next, at);
         assert_eq!(feed.read(&admin, None, None).await.unwrap().next, None);
+    }
+
+    #[tokio::test]
+    async fn a_cursor_in_a_removed_seal_has_expired_even_when_events_follow() {
+        let mut log = MockEventLog::new();
+        log.expect_after().returning(|_, _, _| Ok(vec![event(5, 50)]));
+        log.expect_oldest_seal().returning(|| Ok(Some(5)));
+        let feed = EventFeed::new(Arc::new(log));
+        let member = Caller::user(ANN, false);
+        let read = feed.read(&member, Some(FeedPosition { seal: 4, seq: 44 }), None).await;
+        assert!(matches!(read, Err(FeedError::CursorExpired { seal: 4, oldest: 5 })), "{read:?}");
+        let read = feed.read(&member, Some(FeedPosition { seal: 5, seq: 40 }), None).await;
+        assert_eq!(read.unwrap().items.len(), 1, "a cursor in the oldest kept seal reads on");
     }
 
     #[tokio::test]

@@ -15,4 +15,11 @@ pub trait EventLog: Send + Sync {
     /// `RepoError::Unavailable` when the store does not answer; `Unexpected` otherwise.
     async fn after(&self, viewer: Viewer, after: Option<FeedPosition>, limit: u32)
     -> Result<Vec<FeedEvent>, RepoError>;
+
+    /// The oldest seal still kept (retention removes the oldest whole seals, never the newest);
+    /// `None` when nothing is sealed yet.
+    ///
+    /// # Errors
+    /// `RepoError::Unavailable` when the store does not answer; `Unexpected` otherwise.
+    async fn oldest_seal(&self) -> Result<Option<u64>, RepoError>;
 }

@@ -1,7 +1,8 @@
 //! The event feed through the API on every backend, with the audit sealer running: events in
 //! commit order once sealed, resumable with `next_cursor` (later reads return only later
 //! events), members see their boards' and their own events, administrators all, tampered
-//! cursors are refused, and a token needs every domain's read scope.
+//! cursors are refused, a cursor into seals removed by retention has expired (410), and a token
+//! needs every domain's read scope.
 
 use std::time::Duration;
 
@@ -92,6 +93,31 @@ async fn the_feed_serves_visible_events_in_commit_order_and_resumes_after_its_cu
             after = page["next_cursor"].as_str().unwrap().to_owned();
         }
         assert_eq!(paged[..ids(&all).len()], ids(&all)[..], "{backend:?}");
+        app.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn a_cursor_into_seals_removed_by_retention_has_expired() {
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        let Some(app) = app_with_sealer(backend).await else { continue };
+        let ann = app.user("ann@x.io", false).await;
+        let alpha = board(&ann, "Alpha").await;
+        let old = feed_with(&ann, None, "board.created").await;
+        let old_cursor = old["next_cursor"].as_str().expect("a cursor").to_owned();
+        column(&ann, &alpha, "To do", None).await;
+        let newer = feed_with(&ann, Some(&old_cursor), "column.created").await;
+        let newer_cursor = newer["next_cursor"].as_str().expect("a cursor").to_owned();
+
+        // Retention removes every seal but the newest: the board's creation is gone.
+        let removed = app.services.sealer.prune(chrono::Duration::seconds(-1)).await.unwrap();
+        assert!(removed > 0, "{backend:?}: something was removed");
+        let gone = ann.get(&format!("/api/v1/events?after={old_cursor}")).await;
+        let gone = gone.expect_problem(410, "CURSOR_EXPIRED");
+        assert!(gone.body["detail"].as_str().unwrap().contains("from the start"), "{}", gone.body);
+        // The newest seal is kept: a cursor into it reads on; so does a read from the start.
+        ann.get(&format!("/api/v1/events?after={newer_cursor}")).await.expect(200);
+        ann.get("/api/v1/events").await.expect(200);
         app.stop().await;
     }
 }

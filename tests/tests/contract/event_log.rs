@@ -87,3 +87,20 @@ async fn an_event_committed_after_later_ones_were_read_is_served_after_them() {
         assert!(next[0].position.seq < first[0].position.seq, "it has the earlier place in the log");
     }
 }
+
+#[tokio::test]
+async fn the_oldest_kept_seal_moves_on_as_retention_removes_seals() {
+    for db in databases().await {
+        let log = SeaEventLog::new(db.db.clone());
+        assert_eq!(log.oldest_seal().await.unwrap(), None, "{:?}: nothing sealed yet", db.backend);
+        let mut seals = Vec::new();
+        for _ in 0..3 {
+            record(&db, &event()).await;
+            seals.push(sealer(&db).seal_pending().await.unwrap().seq.expect("a seal"));
+        }
+        assert_eq!(log.oldest_seal().await.unwrap(), Some(seals[0].unsigned_abs()), "{:?}", db.backend);
+        // Past the window: every seal but the newest goes.
+        sealer(&db).prune(chrono::Duration::seconds(-1)).await.unwrap();
+        assert_eq!(log.oldest_seal().await.unwrap(), Some(seals[2].unsigned_abs()), "{:?}", db.backend);
+    }
+}

@@ -14,7 +14,7 @@ use uuid::Uuid;
 use crate::auth::Auth;
 use crate::error::ApiError;
 use crate::extract::ApiQuery;
-use crate::openapi::{BadRequest, Forbidden, Unprocessable};
+use crate::openapi::{BadRequest, Forbidden, Gone, Unprocessable};
 use crate::pagination::{decode_tagged, encode_tagged, invalid_cursor};
 use crate::state::AppState;
 
@@ -110,7 +110,7 @@ fn decode_cursor(raw: &str) -> Result<FeedPosition, ApiError> {
     responses(
         (status = 200, description = "The next events", body = FeedPageOut),
         (status = 400, response = BadRequest), (status = 403, response = Forbidden),
-        (status = 422, response = Unprocessable)))]
+        (status = 410, response = Gone), (status = 422, response = Unprocessable)))]
 async fn read_events(
     State(s): State<AppState>,
     auth: Auth,
