@@ -1,14 +1,16 @@
 //! The whole HTTP surface and its middleware stack.
 
 use axum::Router;
+use axum::body::Bytes;
 use axum::http::{HeaderName, HeaderValue, Method, header};
+use axum::routing::get;
 use tower::ServiceBuilder;
 use tower::util::option_layer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 use utoipa::{Modify as _, OpenApi as _};
 use utoipa_axum::router::OpenApiRouter;
-use utoipa_swagger_ui::SwaggerUi;
+use utoipa_swagger_ui::{Config, SwaggerUi};
 
 use crate::middleware::{DeadlineLayer, EdgeLayer, REQUEST_ID, not_found};
 use crate::openapi::{ApiDoc, CommonProblems};
@@ -56,8 +58,12 @@ pub fn router(context: AppContext) -> Router {
     let state = AppState::from(context);
     let settings = state.settings.clone();
     let (api, doc) = api_router(Some(&state));
+    // The document is kept as the JSON it serializes to, made once, and the tree of values behind
+    // it is dropped: the docs page would keep the tree and serialize it again for every request.
+    let doc = Bytes::from(doc.to_json().expect("the OpenAPI document serializes"));
+    let openapi_json = get(move || std::future::ready(([(header::CONTENT_TYPE, "application/json")], doc.clone())));
     // The docs page's assets are compiled into the binary (no CDN); it needs its own CSP.
-    let docs = Router::from(SwaggerUi::new("/docs").url("/api/v1/openapi.json", doc)).layer(
+    let docs = Router::from(SwaggerUi::new("/docs").config(Config::from("/api/v1/openapi.json"))).layer(
         SetResponseHeaderLayer::overriding(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(
@@ -68,7 +74,8 @@ pub fn router(context: AppContext) -> Router {
     let pages = crate::pages::router(&state)
         .merge(crate::sso::router())
         .layer(axum::middleware::from_fn_with_state(state.clone(), rate_limit::pages));
-    api.route("/metrics", axum::routing::get(metrics::render))
+    api.route("/metrics", get(metrics::render))
+        .route("/api/v1/openapi.json", openapi_json)
         .merge(pages)
         .with_state(state)
         .merge(docs)

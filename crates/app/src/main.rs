@@ -26,9 +26,13 @@ async fn main() -> std::process::ExitCode {
 #[cfg(test)]
 mod tests {
     /// The settings of `.cargo/config.toml` are compiled into jemalloc: without them freed
-    /// memory would wait for the next allocation instead of going back while idle.
+    /// memory would wait for the next allocation instead of going back while idle, and each of
+    /// four arenas per CPU would keep partly used pages of its own.
     #[test]
-    fn jemalloc_is_built_with_its_background_thread() {
+    fn jemalloc_is_built_with_its_background_thread_and_two_arenas() {
         assert!(tikv_jemalloc_ctl::opt::background_thread::read().expect("jemalloc answers"));
+        if std::env::var_os("_RJEM_MALLOC_CONF").is_none() {
+            assert_eq!(tikv_jemalloc_ctl::opt::narenas::read().expect("jemalloc answers"), 2);
+        }
     }
 }
