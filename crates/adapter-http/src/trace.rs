@@ -45,6 +45,9 @@ pub(crate) fn start(span: &Span, req: &Request, route: &str) -> bool {
     let ids = context.span().span_context().clone();
     // Invalid when the layer is installed but filters this span out (a probe's, logged at DEBUG).
     if !ids.is_valid() {
+        if let Some(id) = caller_trace_id(req.headers()) {
+            span.record("trace_id", id.as_str());
+        }
         return false;
     }
     span.record("trace_id", ids.trace_id().to_string().as_str());
@@ -86,10 +89,10 @@ mod tests {
     fn traceparent_yields_its_trace_id_and_garbage_yields_none() {
         let mut h = HeaderMap::new();
         h.insert("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01".parse().unwrap());
-        assert_eq!(trace_id(&h).as_deref(), Some("4bf92f3577b34da6a3ce929d0e0e4736"));
+        assert_eq!(caller_trace_id(&h).as_deref(), Some("4bf92f3577b34da6a3ce929d0e0e4736"));
         h.insert("traceparent", "00-00000000000000000000000000000000-00f067aa0ba902b7-01".parse().unwrap());
-        assert_eq!(trace_id(&h), None);
+        assert_eq!(caller_trace_id(&h), None);
         h.insert("traceparent", "nonsense".parse().unwrap());
-        assert_eq!(trace_id(&h), None);
+        assert_eq!(caller_trace_id(&h), None);
     }
 }

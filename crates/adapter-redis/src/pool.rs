@@ -58,19 +58,27 @@ impl RedisPool {
 }
 
 /// Runs `work`, one use of Redis named by its (first) `command`, in a client span, so that an
-/// exported trace shows it under the request that made it (decision 0051). The span is at
-/// DEBUG under its own target, which only the OpenTelemetry layer enables: when traces are not
-/// exported it is never made.
-pub(crate) async fn traced<T>(command: &'static str, work: impl Future<Output = T>) -> T {
+/// exported trace shows it under the request that made it (decision 0051); a failure marks the
+/// span failed. The span is at DEBUG under its own target, which only the OpenTelemetry layer
+/// enables: when traces are not exported it is never made.
+pub(crate) async fn traced<T>(
+    command: &'static str,
+    work: impl Future<Output = Result<T, RepoError>>,
+) -> Result<T, RepoError> {
     let span = tracing::debug_span!(
         target: "corkboard::redis",
         "redis",
         otel.name = command,
         otel.kind = "client",
+        otel.status_code = tracing::field::Empty,
         db.system.name = "redis",
         db.operation.name = command,
     );
-    work.instrument(span).await
+    let done = work.instrument(span.clone()).await;
+    if done.is_err() {
+        span.record("otel.status_code", "error");
+    }
+    done
 }
 
 /// Maps a Redis error onto the port error.

@@ -147,10 +147,10 @@ fn on_statement(system: &'static str, statement: &sea_orm::metric::Info<'_>) {
 }
 
 /// Records a statement that has just run as a child of the current OpenTelemetry span, when
-/// there is one and it is sampled (decision 0051): a request's, or a worker's item. SeaORM
-/// tells of a statement only once it has run, so the span is made after the fact, with the
-/// statement's own start and end. The text is the prepared statement's: values are never in
-/// it. Statements outside a recorded span (a worker's idle poll) make no span at all.
+/// there is one and it is sampled (decision 0051): a request's. SeaORM tells of a statement
+/// only once it has run (and not of `BEGIN` or `COMMIT`), so the span is made after the fact,
+/// with the statement's own start and end. The text is the prepared statement's: values are
+/// never in it. Statements outside a recorded span (the workers') make no span at all.
 fn trace_statement(system: &'static str, statement: &sea_orm::metric::Info<'_>) {
     use opentelemetry::KeyValue;
     use opentelemetry::trace::{Span as _, SpanKind, Status, TraceContextExt as _, Tracer as _};
@@ -180,7 +180,7 @@ fn trace_statement(system: &'static str, statement: &sea_orm::metric::Info<'_>) 
 
 /// The statement's kind, from its first word, for the span's name.
 fn operation(sql: &str) -> &'static str {
-    const KNOWN: [&str; 8] = ["SELECT", "INSERT", "UPDATE", "DELETE", "WITH", "BEGIN", "COMMIT", "ROLLBACK"];
+    const KNOWN: [&str; 5] = ["SELECT", "INSERT", "UPDATE", "DELETE", "WITH"];
     let first = sql.split_whitespace().next().unwrap_or_default();
     KNOWN.into_iter().find(|known| known.eq_ignore_ascii_case(first)).unwrap_or("SQL")
 }

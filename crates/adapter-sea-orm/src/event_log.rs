@@ -4,7 +4,7 @@
 //! order, and it is read through the partial index `audit_events_sealed (seal_seq, seq)`.
 
 use audit::Visibility;
-use connector::{EventLog, FeedEvent, FeedPosition, Viewer};
+use connector::{EventLog, FeedEvent, FeedPosition, SealSpan, Viewer};
 use kernel::{BoardId, RepoError, UserId};
 use sea_orm::{ColumnTrait as _, Condition, EntityTrait as _, QueryFilter as _, QueryOrder as _, QuerySelect as _};
 
@@ -77,16 +77,22 @@ impl EventLog for SeaEventLog {
             .collect()
     }
 
-    async fn oldest_seal(&self) -> Result<Option<u64>, RepoError> {
-        let oldest: Option<i64> = audit_seal::Entity::find()
+    async fn seals(&self) -> Result<Option<SealSpan>, RepoError> {
+        use sea_orm::sea_query::Expr;
+        let seq = || Expr::col(audit_seal::Column::Seq);
+        let span: Option<(Option<i64>, Option<i64>)> = audit_seal::Entity::find()
             .select_only()
-            .column(audit_seal::Column::Seq)
-            .order_by_asc(audit_seal::Column::Seq)
-            .limit(1)
+            .column_as(seq().min(), "oldest")
+            .column_as(seq().max(), "newest")
             .into_tuple()
             .one(self.db.reads())
             .await
             .repo()?;
-        Ok(oldest.map(i64::unsigned_abs))
+        Ok(match span {
+            Some((Some(oldest), Some(newest))) => {
+                Some(SealSpan { oldest: oldest.unsigned_abs(), newest: newest.unsigned_abs() })
+            }
+            _ => None,
+        })
     }
 }

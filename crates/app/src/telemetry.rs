@@ -25,9 +25,12 @@ use crate::config::{Config, LogFormat};
 /// sixth of a fresh server (decision 0039).
 const LOG_QUEUE_LINES: usize = 16_384;
 
-/// How long one export of spans may take, the OTLP default (`OTEL_EXPORTER_OTLP_TIMEOUT` is
-/// read by the exporter's own clients only).
+/// How long one request of the exporter may take, the OTLP default. (The exporter's retries of
+/// one export end after `OTEL_EXPORTER_OTLP_TIMEOUT`, by default the same.)
 const EXPORT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long the export of the spans still queued may take at shutdown.
+const SHUTDOWN_EXPORT: Duration = Duration::from_secs(20);
 
 /// What [`init`] set up; keep it until the process ends, then [`Telemetry::shutdown`].
 #[must_use = "dropping it stops the log writer"]
@@ -44,12 +47,12 @@ impl Telemetry {
         self.traces.is_some()
     }
 
-    /// Exports the spans still waiting, then stops the exporter (at most [`EXPORT_TIMEOUT`]
+    /// Exports the spans still waiting, then stops the exporter (at most [`SHUTDOWN_EXPORT`]
     /// more); the log writer flushes when `self` drops.
     pub async fn shutdown(self) {
         if let Some(provider) = self.traces {
             // The export waits on the runtime ([`OtlpClient`]), so it must not hold a runtime thread.
-            let flushed = tokio::task::spawn_blocking(move || provider.shutdown()).await;
+            let flushed = tokio::task::spawn_blocking(move || provider.shutdown_with_timeout(SHUTDOWN_EXPORT)).await;
             if let Ok(Err(e)) = flushed {
                 tracing::warn!(error = %e, "the last spans were not exported");
             }
@@ -57,8 +60,9 @@ impl Telemetry {
     }
 }
 
-/// Installs the global subscriber: pretty or JSON lines, filtered by `config.log`. JSON lines
-/// carry the current span's fields (request id, route, method, and the trace and span ids).
+/// Installs the global subscriber: pretty or JSON lines, filtered by `config.log`. A line names
+/// every span it was logged in, outermost first, with their fields: a line logged inside a use
+/// case's span still names its request (request id, route, method, and the trace and span ids).
 /// When `OTEL_EXPORTER_OTLP_ENDPOINT` (or `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`) is set, spans are
 /// also exported over OTLP/HTTP ([`tracer_provider`]).
 ///
@@ -111,8 +115,8 @@ where
     match format {
         LogFormat::Json => tracing_subscriber::fmt::layer()
             .json()
-            .with_current_span(true)
-            .with_span_list(false)
+            .with_current_span(false)
+            .with_span_list(true)
             .with_writer(writer)
             .boxed(),
         LogFormat::Pretty => tracing_subscriber::fmt::layer().compact().with_ansi(ansi).with_writer(writer).boxed(),
@@ -120,9 +124,9 @@ where
 }
 
 /// What becomes part of an exported trace, whatever the log filter: spans at INFO and above
-/// (requests, use cases, workers' items), Redis calls (DEBUG spans of their own target, so that
-/// they cost nothing when traces are not exported), and events at WARN and above, which are
-/// attached to their span. Probes' spans are at DEBUG: never exported.
+/// (requests, use cases), Redis calls (DEBUG spans of their own target, so that they cost
+/// nothing when traces are not exported), and events at WARN and above, which are attached to
+/// their span. Probes' and workers' ticks' spans are at DEBUG: never exported.
 fn exported(meta: &Metadata<'_>) -> bool {
     if meta.is_span() {
         *meta.level() <= Level::INFO || meta.target() == "corkboard::redis"
@@ -142,10 +146,11 @@ pub fn traces_configured() -> bool {
 
 /// The tracer provider exporting spans over OTLP/HTTP (protobuf) in batches, when an endpoint is
 /// configured. The SDK reads the rest of its configuration from the standard variables:
-/// endpoint and headers (`OTEL_EXPORTER_OTLP_*`), sampler (`OTEL_TRACES_SAMPLER`, by default
-/// every trace, or as the caller's `traceparent` says), batching (`OTEL_BSP_*`) and resource
-/// (`OTEL_SERVICE_NAME`, by default `corkboard`; `OTEL_RESOURCE_ATTRIBUTES`). It is also the
-/// global provider, through which the database adapter records its statements.
+/// endpoint and headers (`OTEL_EXPORTER_OTLP_*`; the protocol is always `http/protobuf`),
+/// sampler (`OTEL_TRACES_SAMPLER`, by default every trace, or as the caller's `traceparent`
+/// says), batching (`OTEL_BSP_*`) and resource (`OTEL_SERVICE_NAME` or `service.name` in
+/// `OTEL_RESOURCE_ATTRIBUTES`, by default `corkboard`). It is also the global provider, through
+/// which the database adapter records its statements.
 fn tracer_provider() -> anyhow::Result<Option<SdkTracerProvider>> {
     if !traces_configured() {
         return Ok(None);
@@ -163,8 +168,13 @@ fn tracer_provider() -> anyhow::Result<Option<SdkTracerProvider>> {
         .with_protocol(opentelemetry_otlp::Protocol::HttpBinary)
         .build()
         .context("invalid OTLP exporter configuration (OTEL_EXPORTER_OTLP_*)")?;
+    // The SDK names an unnamed service `unknown_service:<executable>`.
+    let named = Resource::builder()
+        .build()
+        .get(&opentelemetry::Key::new("service.name"))
+        .is_some_and(|name| !name.as_str().starts_with("unknown_service"));
     let mut resource = Resource::builder();
-    if std::env::var_os("OTEL_SERVICE_NAME").is_none() {
+    if !named {
         resource = resource.with_service_name("corkboard");
     }
     let resource =

@@ -169,6 +169,13 @@ async fn signs_in_and_reads(backend: &[(String, String)]) -> Run {
     let server = serve(&env, &log_path).await;
     let base = base_url(&env);
     let client = reqwest::Client::builder().cookie_store(true).build().unwrap();
+    let refused = client
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&serde_json::json!({ "email": EMAIL, "password": "not the password" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 401);
     let login = client
         .post(format!("{base}/api/v1/auth/login"))
         .json(&serde_json::json!({ "email": EMAIL, "password": PASSWORD }))
@@ -209,7 +216,13 @@ fn check(run: &Run, systems: &[&str]) {
     assert_eq!(me.attribute("http.response.status_code"), Some(&Value::IntValue(200)));
 
     // A request without `traceparent` starts a trace of its own.
-    let login = spans.iter().find(|s| s.span.name == "POST /api/v1/auth/login").expect("the sign-in's span");
+    let login = spans
+        .iter()
+        .find(|s| {
+            s.span.name == "POST /api/v1/auth/login"
+                && s.attribute("http.response.status_code") == Some(&Value::IntValue(200))
+        })
+        .expect("the sign-in's span");
     assert_eq!(login.kind(), SpanKind::Server);
     assert!(login.span.parent_span_id.is_empty());
 
@@ -217,7 +230,7 @@ fn check(run: &Run, systems: &[&str]) {
     // statements are not exported.
     let exported_parent = |s: &Exported| spans.iter().any(|p| p.span.span_id == s.span.parent_span_id);
     let roots: Vec<_> = spans.iter().filter(|s| !exported_parent(s)).collect();
-    assert_eq!(roots.len(), 3, "one trace per request (sign-in, me, audit): {roots:#?}");
+    assert_eq!(roots.len(), 4, "one trace per request (refused and accepted sign-in, me, audit): {roots:#?}");
     assert!(roots.iter().all(|s| s.kind() == SpanKind::Server), "{roots:#?}");
 
     // Every database statement and Redis call is a client span under a span of its request.
@@ -237,19 +250,31 @@ fn check(run: &Run, systems: &[&str]) {
     // The caller's own request reached the database or Redis (its session, its user).
     assert!(clients.iter().any(|c| c.trace_id() == TRACE), "no client span under GET /api/v1/me");
 
-    // Values never travel: no password, no email, in any attribute of any span.
+    // Values never travel: no password, no email, in any attribute of any span or of its events.
     let leaked = |value: &AnyValue| matches!(&value.value, Some(Value::StringValue(s)) if s.contains(PASSWORD) || s.contains(EMAIL));
-    assert!(!spans.iter().flat_map(|s| &s.span.attributes).filter_map(|kv| kv.value.as_ref()).any(leaked));
+    let attributes =
+        spans.iter().flat_map(|s| s.span.attributes.iter().chain(s.span.events.iter().flat_map(|e| &e.attributes)));
+    assert!(!attributes.filter_map(|kv| kv.value.as_ref()).any(leaked));
 
     // The access log line of the traced request names its trace and its span.
     let line = run
         .log
         .lines()
         .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-        .find(|l| l["span"]["route"] == "/api/v1/me" && l["fields"]["message"] == "response")
+        .find(|l| l["spans"][0]["route"] == "/api/v1/me" && l["fields"]["message"] == "response")
         .unwrap_or_else(|| panic!("no access log line for /api/v1/me in:\n{}", run.log));
-    assert_eq!(line["span"]["trace_id"], TRACE);
-    assert_eq!(line["span"]["span_id"], hex::encode(&me.span.span_id));
+    assert_eq!(line["spans"][0]["trace_id"], TRACE);
+    assert_eq!(line["spans"][0]["span_id"], hex::encode(&me.span.span_id));
+
+    // A line logged inside a use case's span names its request too.
+    let refused = run
+        .log
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|l| l["spans"][1]["name"] == "login")
+        .unwrap_or_else(|| panic!("no line logged in the sign-in's span in:\n{}", run.log));
+    assert_eq!(refused["spans"][0]["route"], "/api/v1/auth/login");
+    assert!(refused["spans"][0]["request_id"].is_string() && refused["spans"][0]["trace_id"].is_string(), "{refused}");
 
     // The sign-in's audit event names the sign-in's trace.
     assert_eq!(run.audit["items"][0]["trace_id"], login.trace_id());

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use kernel::{Caller, PageRequest};
 
 use crate::error::FeedError;
-use crate::model::{FeedEvent, FeedPosition, Viewer};
+use crate::model::{FeedEvent, FeedPosition, SealSpan, Viewer};
 use crate::ports::EventLog;
 
 /// One read of the feed.
@@ -13,9 +13,10 @@ use crate::ports::EventLog;
 pub struct FeedPage {
     /// The events, in feed order.
     pub items: Vec<FeedEvent>,
-    /// Where to resume: after the last event read, or where the read started when it found
-    /// none (`None` only for an empty feed read from the start). Never the end of the feed:
-    /// a client keeps it and asks again later.
+    /// Where to resume: after the last event read or, when the read came back short, after
+    /// the newest seal (events the caller may not see are passed over, so a member on quiet
+    /// boards keeps up with the feed); `None` only while nothing is sealed and nothing was given.
+    /// A client keeps it and asks again later.
     pub next: Option<FeedPosition>,
 }
 
@@ -34,6 +35,10 @@ impl EventFeed {
     /// The events after `after` that the caller may see; at most `limit` (default 50, clamped
     /// to 1..=200).
     ///
+    /// The seals are read twice: before the events, so that a short read may move the cursor to
+    /// the end of the newest seal (every event the caller may see up to it was read), and
+    /// after, so that a removal under the cursor just before the read is noticed.
+    ///
     /// # Errors
     /// [`FeedError::CursorExpired`] when `after` lies in a seal retention has removed (some
     /// events after it may be gone); [`FeedError`] when the log cannot be read.
@@ -46,15 +51,18 @@ impl EventFeed {
     ) -> Result<FeedPage, FeedError> {
         let viewer = if caller.is_admin { Viewer::All } else { Viewer::MemberOf(caller.user_id) };
         let limit = PageRequest::new(limit, None).limit();
+        let before = self.log.seals().await?;
         let items = self.log.after(viewer, after, limit).await?;
-        // Checked after the read, so that a removal just before it cannot go unnoticed.
         if let Some(at) = after
-            && let Some(oldest) = self.log.oldest_seal().await?
+            && let Some(SealSpan { oldest, .. }) = self.log.seals().await?
             && at.seal < oldest
         {
             return Err(FeedError::CursorExpired { seal: at.seal, oldest });
         }
-        let next = items.last().map(|e| e.position).or(after);
+        let short = items.len() < usize::try_from(limit).unwrap_or(usize::MAX);
+        let read_through = short.then(|| before.map(|s| FeedPosition::end_of(s.newest))).flatten();
+        // A cursor only moves forward.
+        let next = [items.last().map(|e| e.position), read_through, after].into_iter().flatten().max();
         Ok(FeedPage { items, next })
     }
 }
@@ -90,53 +98,96 @@ mod tests {
 
     const ANN: UserId = UserId::from_uuid(Uuid::from_u128(1));
 
+    fn span(oldest: u64, newest: u64) -> SealSpan {
+        SealSpan { oldest, newest }
+    }
+
     #[tokio::test]
-    async fn members_read_as_members_and_resume_after_the_last_event() {
+    async fn a_full_read_resumes_after_its_last_event() {
         let mut log = MockEventLog::new();
+        log.expect_seals().returning(|| Ok(Some(span(1, 9))));
         log.expect_after()
             .withf(|viewer, after, limit| {
-                *viewer == Viewer::MemberOf(ANN) && *after == Some(FeedPosition { seal: 1, seq: 3 }) && *limit == 200
+                *viewer == Viewer::MemberOf(ANN) && *after == Some(FeedPosition { seal: 1, seq: 3 }) && *limit == 2
             })
             .returning(|_, _, _| Ok(vec![event(1, 4), event(2, 9)]));
-        log.expect_oldest_seal().returning(|| Ok(Some(1)));
+        let page = EventFeed::new(Arc::new(log))
+            .read(&Caller::user(ANN, false), Some(FeedPosition { seal: 1, seq: 3 }), Some(2))
+            .await
+            .unwrap();
+        assert_eq!(page.items.len(), 2);
+        assert_eq!(page.next, Some(FeedPosition { seal: 2, seq: 9 }), "more may follow in seal 2");
+    }
+
+    #[tokio::test]
+    async fn a_short_read_moves_on_to_the_end_of_the_newest_seal_seen_before_it() {
+        let mut log = MockEventLog::new();
+        let mut order = mockall::Sequence::new();
+        log.expect_seals().times(1).in_sequence(&mut order).returning(|| Ok(Some(span(1, 7))));
+        log.expect_after()
+            .withf(|viewer, _, limit| *viewer == Viewer::MemberOf(ANN) && *limit == 200)
+            .times(1)
+            .in_sequence(&mut order)
+            .returning(|_, _, _| Ok(vec![event(4, 40)]));
+        // Sealed during the read: seal 8 may hold events the read did not see.
+        log.expect_seals().times(1).in_sequence(&mut order).returning(|| Ok(Some(span(1, 8))));
         let page = EventFeed::new(Arc::new(log))
             .read(&Caller::user(ANN, false), Some(FeedPosition { seal: 1, seq: 3 }), Some(5000))
             .await
             .unwrap();
-        assert_eq!(page.items.len(), 2);
-        assert_eq!(page.next, Some(FeedPosition { seal: 2, seq: 9 }));
+        assert_eq!(page.next, Some(FeedPosition::end_of(7)));
     }
 
     #[tokio::test]
-    async fn an_empty_read_resumes_where_it_started_and_administrators_see_all() {
+    async fn an_empty_read_moves_on_and_an_empty_log_has_no_cursor() {
         let mut log = MockEventLog::new();
+        log.expect_seals().returning(|| Ok(Some(span(3, 7))));
         log.expect_after()
             .withf(|viewer, _, limit| *viewer == Viewer::All && *limit == 50)
             .returning(|_, _, _| Ok(vec![]));
-        log.expect_oldest_seal().times(1).returning(|| Ok(Some(3)));
         let feed = EventFeed::new(Arc::new(log));
         let admin = Caller::user(ANN, true);
-        let at = Some(FeedPosition { seal: 7, seq: 70 });
-        assert_eq!(feed.read(&admin, at, None).await.unwrap().next, at);
+        let at = Some(FeedPosition { seal: 5, seq: 70 });
+        assert_eq!(feed.read(&admin, at, None).await.unwrap().next, Some(FeedPosition::end_of(7)));
+        assert_eq!(feed.read(&admin, None, None).await.unwrap().next, Some(FeedPosition::end_of(7)));
+
+        let mut empty = MockEventLog::new();
+        empty.expect_seals().returning(|| Ok(None));
+        empty.expect_after().returning(|_, _, _| Ok(vec![]));
+        let feed = EventFeed::new(Arc::new(empty));
         assert_eq!(feed.read(&admin, None, None).await.unwrap().next, None);
+        assert_eq!(feed.read(&admin, at, None).await.unwrap().next, at, "a cursor never moves back");
     }
 
     #[tokio::test]
-    async fn a_cursor_in_a_removed_seal_has_expired_even_when_events_follow() {
+    async fn a_cursor_in_a_seal_removed_by_the_time_of_the_read_has_expired() {
         let mut log = MockEventLog::new();
-        log.expect_after().returning(|_, _, _| Ok(vec![event(5, 50)]));
-        log.expect_oldest_seal().returning(|| Ok(Some(5)));
+        let mut order = mockall::Sequence::new();
+        log.expect_seals().times(1).in_sequence(&mut order).returning(|| Ok(Some(span(4, 9))));
+        log.expect_after().times(1).in_sequence(&mut order).returning(|_, _, _| Ok(vec![event(5, 50)]));
+        // Seal 4 was removed while the events were read.
+        log.expect_seals().times(1).in_sequence(&mut order).returning(|| Ok(Some(span(5, 9))));
         let feed = EventFeed::new(Arc::new(log));
         let member = Caller::user(ANN, false);
         let read = feed.read(&member, Some(FeedPosition { seal: 4, seq: 44 }), None).await;
         assert!(matches!(read, Err(FeedError::CursorExpired { seal: 4, oldest: 5 })), "{read:?}");
-        let read = feed.read(&member, Some(FeedPosition { seal: 5, seq: 40 }), None).await;
-        assert_eq!(read.unwrap().items.len(), 1, "a cursor in the oldest kept seal reads on");
+    }
+
+    #[tokio::test]
+    async fn a_cursor_in_the_oldest_kept_seal_reads_on() {
+        let mut log = MockEventLog::new();
+        log.expect_seals().returning(|| Ok(Some(span(5, 9))));
+        log.expect_after().returning(|_, _, _| Ok(vec![event(5, 50)]));
+        let read = EventFeed::new(Arc::new(log))
+            .read(&Caller::user(ANN, false), Some(FeedPosition { seal: 5, seq: 40 }), None)
+            .await;
+        assert_eq!(read.unwrap().items.len(), 1);
     }
 
     #[tokio::test]
     async fn a_store_that_does_not_answer_is_unavailable() {
         let mut log = MockEventLog::new();
+        log.expect_seals().returning(|| Err(RepoError::Unavailable("timeout".into())));
         log.expect_after().returning(|_, _, _| Err(RepoError::Unavailable("timeout".into())));
         let read = EventFeed::new(Arc::new(log)).read(&Caller::user(ANN, false), None, None).await;
         assert!(matches!(read, Err(FeedError::Unavailable(_))));

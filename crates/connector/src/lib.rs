@@ -12,7 +12,7 @@ pub mod webhooks;
 
 pub use error::FeedError;
 pub use feed::{EventFeed, FeedPage};
-pub use model::{FeedEvent, FeedPosition, Viewer};
+pub use model::{FeedEvent, FeedPosition, SealSpan, Viewer};
 pub use ports::EventLog;
 
 #[cfg(any(test, feature = "mocks"))]

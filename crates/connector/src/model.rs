@@ -15,6 +15,23 @@ pub struct FeedPosition {
     pub seq: u64,
 }
 
+/// The seals kept: retention removes the oldest whole seals, never the newest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SealSpan {
+    /// The oldest seal still kept.
+    pub oldest: u64,
+    /// The newest seal.
+    pub newest: u64,
+}
+
+impl FeedPosition {
+    /// After every event of `seal`: what follows is in later seals. The place is the largest a
+    /// log stores (a signed 64-bit number), so the position stays one a cursor can carry.
+    pub fn end_of(seal: u64) -> Self {
+        Self { seal, seq: i64::MAX.unsigned_abs() }
+    }
+}
+
 /// A domain event as the feed serves it: what changed, by whom, on what. Where the request
 /// came from (address, user agent, request id) is left out.
 #[derive(Debug, Clone, PartialEq)]

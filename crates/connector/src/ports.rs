@@ -2,7 +2,7 @@
 
 use kernel::RepoError;
 
-use crate::model::{FeedEvent, FeedPosition, Viewer};
+use crate::model::{FeedEvent, FeedPosition, SealSpan, Viewer};
 
 /// The log of domain events, in feed order.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
@@ -16,10 +16,9 @@ pub trait EventLog: Send + Sync {
     async fn after(&self, viewer: Viewer, after: Option<FeedPosition>, limit: u32)
     -> Result<Vec<FeedEvent>, RepoError>;
 
-    /// The oldest seal still kept (retention removes the oldest whole seals, never the newest);
-    /// `None` when nothing is sealed yet.
+    /// The oldest and the newest seal kept; `None` when nothing is sealed yet.
     ///
     /// # Errors
     /// `RepoError::Unavailable` when the store does not answer; `Unexpected` otherwise.
-    async fn oldest_seal(&self) -> Result<Option<u64>, RepoError>;
+    async fn seals(&self) -> Result<Option<SealSpan>, RepoError>;
 }

@@ -1,8 +1,8 @@
 //! The event feed through the API on every backend, with the audit sealer running: events in
 //! commit order once sealed, resumable with `next_cursor` (later reads return only later
 //! events), members see their boards' and their own events, administrators all, tampered
-//! cursors are refused, a cursor into seals removed by retention has expired (410), and a token
-//! needs every domain's read scope.
+//! cursors are refused, a cursor into seals removed by retention has expired (410) while one
+//! that kept being read moved on with the seals, and a token needs every domain's read scope.
 
 use std::time::Duration;
 
@@ -62,10 +62,11 @@ async fn the_feed_serves_visible_events_in_commit_order_and_resumes_after_its_cu
         assert!(created.get("client_ip").is_none(), "where requests come from is not in the feed");
         let cursor = first["next_cursor"].as_str().expect("a cursor").to_owned();
 
-        // Nothing new: the same cursor back, no events.
+        // Nothing new: no events, and a cursor to read on from (the same, or the end of a seal
+        // made since the first read began).
         let empty = ann.get(&format!("/api/v1/events?after={cursor}")).await.expect(200).body;
         assert_eq!(empty["items"], json!([]));
-        assert_eq!(empty["next_cursor"], cursor.as_str());
+        let cursor = empty["next_cursor"].as_str().expect("a cursor").to_owned();
 
         // A later change, and only it, after the cursor.
         ann.post(&format!("/api/v1/cards/{card}/move"), &json!({"column_id": todo})).await.expect(200);
@@ -105,9 +106,16 @@ async fn a_cursor_into_seals_removed_by_retention_has_expired() {
         let alpha = board(&ann, "Alpha").await;
         let old = feed_with(&ann, None, "board.created").await;
         let old_cursor = old["next_cursor"].as_str().expect("a cursor").to_owned();
+        // Bob reads on while nothing he may see happens.
+        let bob = app.user("bob@x.io", false).await;
+        let cursor = |feed: &Value| feed["next_cursor"].as_str().expect("a cursor").to_owned();
+        let bob_cursor = cursor(&feed_with(&bob, None, "auth.login_succeeded").await);
         column(&ann, &alpha, "To do", None).await;
         let newer = feed_with(&ann, Some(&old_cursor), "column.created").await;
-        let newer_cursor = newer["next_cursor"].as_str().expect("a cursor").to_owned();
+        let newer_cursor = cursor(&newer);
+        let bob_read = bob.get(&format!("/api/v1/events?after={bob_cursor}")).await.expect(200).body;
+        assert_eq!(bob_read["items"], json!([]), "{backend:?}: Ann's board is not Bob's");
+        let bob_cursor = cursor(&bob_read);
 
         // Retention removes every seal but the newest: the board's creation is gone.
         let removed = app.services.sealer.prune(chrono::Duration::seconds(-1)).await.unwrap();
@@ -118,6 +126,8 @@ async fn a_cursor_into_seals_removed_by_retention_has_expired() {
         // The newest seal is kept: a cursor into it reads on; so does a read from the start.
         ann.get(&format!("/api/v1/events?after={newer_cursor}")).await.expect(200);
         ann.get("/api/v1/events").await.expect(200);
+        // Bob's cursor moved on with the seals, though he saw nothing: it has not expired.
+        bob.get(&format!("/api/v1/events?after={bob_cursor}")).await.expect(200);
         app.stop().await;
     }
 }

@@ -60,8 +60,9 @@ pub(crate) struct FeedEventOut {
 pub(crate) struct FeedPageOut {
     /// The events, oldest first.
     items: Vec<FeedEventOut>,
-    /// Pass as `after` to read on: after the last event returned, or the `after` given when
-    /// nothing new was found. `null` only when the feed is empty and was read from the start.
+    /// Pass as `after` to read on: after the last event returned or, when fewer than `limit`
+    /// came back, after the newest events the server had sealed. `null` only while nothing is
+    /// sealed and no `after` was given.
     next_cursor: Option<String>,
 }
 
