@@ -169,20 +169,12 @@ async fn signs_in_and_reads(backend: &[(String, String)]) -> Run {
     let server = serve(&env, &log_path).await;
     let base = base_url(&env);
     let client = reqwest::Client::builder().cookie_store(true).build().unwrap();
-    let refused = client
-        .post(format!("{base}/api/v1/auth/login"))
-        .json(&serde_json::json!({ "email": EMAIL, "password": "not the password" }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(refused.status(), 401);
-    let login = client
-        .post(format!("{base}/api/v1/auth/login"))
-        .json(&serde_json::json!({ "email": EMAIL, "password": PASSWORD }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(login.status(), 200);
+    let sign_in = |password: &str| {
+        let body = serde_json::json!({ "email": EMAIL, "password": password });
+        client.post(format!("{base}/api/v1/auth/login")).json(&body).send()
+    };
+    assert_eq!(sign_in("not the password").await.unwrap().status(), 401);
+    assert_eq!(sign_in(PASSWORD).await.unwrap().status(), 200);
     let me = client
         .get(format!("{base}/api/v1/me"))
         .header("traceparent", format!("00-{TRACE}-{CALLER_SPAN}-01"))
