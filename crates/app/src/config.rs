@@ -399,61 +399,41 @@ impl Config {
         } else if self.database.max_connections == 0 {
             errors.push("database.max_connections: must be greater than 0".into());
         }
-        if !(1..=525_600).contains(&self.auth.session_idle_minutes) {
-            errors.push("auth.session_idle_minutes: must be 1 to 525600 (a year)".into());
-        }
-        if !(1..=8_760).contains(&self.auth.session_absolute_hours) {
-            errors.push("auth.session_absolute_hours: must be 1 to 8760 (a year)".into());
-        }
+        within(&mut errors, "auth.session_idle_minutes", self.auth.session_idle_minutes, 1..=525_600, Some("a year"));
+        within(&mut errors, "auth.session_absolute_hours", self.auth.session_absolute_hours, 1..=8_760, Some("a year"));
         if self.auth.hash_concurrency == 0 {
             errors.push("auth.hash_concurrency: must be greater than 0".into());
         }
-        if !(10..=3_600_000).contains(&self.reminders.poll_interval_ms) {
-            errors.push("reminders.poll_interval_ms: must be 10 to 3600000 (an hour)".into());
-        }
-        if !(1..=10_000).contains(&self.reminders.batch_size) {
-            errors.push("reminders.batch_size: must be 1 to 10000".into());
-        }
-        if !(10..=3_600_000).contains(&self.audit.seal_interval_ms) {
-            errors.push("audit.seal_interval_ms: must be 10 to 3600000 (an hour)".into());
-        }
-        if !(1..=10_000).contains(&self.audit.seal_batch_size) {
-            errors.push("audit.seal_batch_size: must be 1 to 10000".into());
-        }
+        within(
+            &mut errors,
+            "reminders.poll_interval_ms",
+            self.reminders.poll_interval_ms,
+            10..=3_600_000,
+            Some("an hour"),
+        );
+        within(&mut errors, "reminders.batch_size", self.reminders.batch_size, 1..=10_000, None);
+        within(&mut errors, "audit.seal_interval_ms", self.audit.seal_interval_ms, 10..=3_600_000, Some("an hour"));
+        within(&mut errors, "audit.seal_batch_size", self.audit.seal_batch_size, 1..=10_000, None);
         self.validate_webhooks_and_limits(&mut errors);
         if self.audit.retention_days > 36_500 {
             errors.push("audit.retention_days: must be 0 (keep for ever) to 36500".into());
         }
-        if !(1..=3600).contains(&self.dashboard.cache_ttl_secs) {
-            errors.push("dashboard.cache_ttl_secs: must be 1 to 3600 (an hour)".into());
-        }
-        if !(1..=1024).contains(&self.dashboard.memory_cache_mib) {
-            errors.push("dashboard.memory_cache_mib: must be 1 to 1024".into());
-        }
+        within(&mut errors, "dashboard.cache_ttl_secs", self.dashboard.cache_ttl_secs, 1..=3600, Some("an hour"));
+        within(&mut errors, "dashboard.memory_cache_mib", self.dashboard.memory_cache_mib, 1..=1024, None);
         self.validate_oidc(&mut errors);
         if errors.is_empty() { Ok(()) } else { Err(ConfigErrors(errors)) }
     }
 
     /// The webhook dispatcher's and the rate limits' settings.
     fn validate_webhooks_and_limits(&self, errors: &mut Vec<String>) {
-        if !(10..=3_600_000).contains(&self.webhooks.poll_interval_ms) {
-            errors.push("webhooks.poll_interval_ms: must be 10 to 3600000 (an hour)".into());
-        }
-        if !(1..=1_000).contains(&self.webhooks.batch_size) {
-            errors.push("webhooks.batch_size: must be 1 to 1000".into());
-        }
-        if !(1..=256).contains(&self.webhooks.concurrency) {
-            errors.push("webhooks.concurrency: must be 1 to 256".into());
-        }
-        if !(1..=60).contains(&self.webhooks.timeout_secs) {
-            errors.push("webhooks.timeout_secs: must be 1 to 60".into());
-        }
+        within(errors, "webhooks.poll_interval_ms", self.webhooks.poll_interval_ms, 10..=3_600_000, Some("an hour"));
+        within(errors, "webhooks.batch_size", self.webhooks.batch_size, 1..=1_000, None);
+        within(errors, "webhooks.concurrency", self.webhooks.concurrency, 1..=256, None);
+        within(errors, "webhooks.timeout_secs", self.webhooks.timeout_secs, 1..=60, None);
         if self.webhooks.retention_days > 36_500 {
             errors.push("webhooks.retention_days: must be 0 (keep for ever) to 36500".into());
         }
-        if !(1..=86_400).contains(&self.rate_limits.window_secs) {
-            errors.push("rate_limits.window_secs: must be 1 to 86400 (a day)".into());
-        }
+        within(errors, "rate_limits.window_secs", self.rate_limits.window_secs, 1..=86_400, Some("a day"));
         for (name, quota) in [
             ("per_caller", self.rate_limits.per_caller),
             ("per_ip", self.rate_limits.per_ip),
@@ -467,12 +447,8 @@ impl Config {
     }
 
     fn validate_oidc(&self, errors: &mut Vec<String>) {
-        if !(1..=120).contains(&self.oidc.http_timeout_secs) {
-            errors.push("oidc.http_timeout_secs: must be 1 to 120".into());
-        }
-        if !(60..=86_400).contains(&self.oidc.metadata_ttl_secs) {
-            errors.push("oidc.metadata_ttl_secs: must be 60 to 86400 (a day)".into());
-        }
+        within(errors, "oidc.http_timeout_secs", self.oidc.http_timeout_secs, 1..=120, None);
+        within(errors, "oidc.metadata_ttl_secs", self.oidc.metadata_ttl_secs, 60..=86_400, Some("a day"));
         let mut seen = std::collections::HashSet::new();
         for (i, p) in self.oidc.providers.iter().enumerate() {
             let at = format!("oidc.providers[{i}]");
@@ -514,6 +490,21 @@ impl Config {
     /// The public URL in force.
     pub fn effective_public_url(&self) -> String {
         self.public_url.clone().unwrap_or_else(|| format!("http://{}", self.listen))
+    }
+}
+
+/// Reports `name` when `value` is outside `range`: "must be 1 to 60", with what the upper end
+/// amounts to when that helps (`note`: "an hour").
+fn within<T: PartialOrd + std::fmt::Display + Copy>(
+    errors: &mut Vec<String>,
+    name: &str,
+    value: T,
+    range: std::ops::RangeInclusive<T>,
+    note: Option<&str>,
+) {
+    if !range.contains(&value) {
+        let note = note.map(|n| format!(" ({n})")).unwrap_or_default();
+        errors.push(format!("{name}: must be {} to {}{note}", range.start(), range.end()));
     }
 }
 
