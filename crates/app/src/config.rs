@@ -551,6 +551,11 @@ mod tests {
         c.rate_limits.sign_in_per_ip = 0;
         let errors = c.validate().unwrap_err().0;
         assert_eq!(errors.len(), 14, "{errors:?}");
+        assert!(
+            errors.contains(&"reminders.poll_interval_ms: must be 10 to 3600000 (an hour)".to_owned()),
+            "{errors:?}"
+        );
+        assert!(errors.contains(&"webhooks.timeout_secs: must be 1 to 60".to_owned()), "{errors:?}");
     }
 
     #[test]
