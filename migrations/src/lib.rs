@@ -18,6 +18,7 @@ mod m0008_board_revisions;
 mod m0009_audit_seals;
 mod m0010_dashboard_stamps;
 mod m0011_webhooks;
+mod m0012_trace_context;
 pub mod script;
 
 /// Every migration, in order.
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0009_audit_seals::Migration),
             Box::new(m0010_dashboard_stamps::Migration),
             Box::new(m0011_webhooks::Migration),
+            Box::new(m0012_trace_context::Migration),
         ]
     }
 }

@@ -133,9 +133,11 @@ pub(crate) fn session_secret(parts: &Parts, state: &AppState) -> Option<String> 
 /// Where the request came from, for the audit log.
 pub(crate) fn request_meta(parts: &Parts, state: &AppState) -> RequestMeta {
     let header = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok());
+    let (trace_id, traceparent) = crate::trace::trace_context(&parts.headers);
     RequestMeta {
         request_id: parts.extensions.get::<RequestContext>().map(|c| c.id().to_owned()),
-        trace_id: crate::trace::trace_id(&parts.headers),
+        trace_id,
+        traceparent,
         client_ip: client_ip(parts, state).map(|ip| ip.to_string()),
         user_agent: header("user-agent").map(|ua| ua.chars().take(512).collect()),
     }

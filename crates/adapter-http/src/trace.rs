@@ -6,13 +6,18 @@
 //! OpenTelemetry layer, and when none is installed the offer is refused in a few nanoseconds.
 
 use axum::extract::Request;
-use axum::http::{HeaderMap, HeaderName, StatusCode};
+use std::collections::HashMap;
+
+use axum::http::{HeaderMap, StatusCode};
 use opentelemetry::propagation::TextMapPropagator as _;
 use opentelemetry::trace::{Status, TraceContextExt as _};
 use opentelemetry_http::HeaderExtractor;
 use opentelemetry_sdk::propagation::TraceContextPropagator;
 use tracing::Span;
 use tracing_opentelemetry::OpenTelemetrySpanExt as _;
+
+/// The W3C trace context header.
+const TRACEPARENT: &str = "traceparent";
 
 /// Joins the request's `span` (enabled, not yet entered; it declares the empty fields
 /// `trace_id`, `span_id`, `otel.name` and `otel.kind`) to the caller's trace and names it.
@@ -63,22 +68,29 @@ pub(crate) fn finish(span: &Span, status: StatusCode) {
     }
 }
 
-/// The trace the current request belongs to, for its audit events: the exported span's trace,
-/// else the trace id of the caller's `traceparent`.
-pub(crate) fn trace_id(headers: &HeaderMap) -> Option<String> {
+/// The trace the current request belongs to, for its events: the trace id and the W3C
+/// `traceparent` of the exported request span, else of the caller's valid `traceparent`.
+pub(crate) fn trace_context(headers: &HeaderMap) -> (Option<String>, Option<String>) {
     let current = opentelemetry::Context::current();
-    let context = current.span().span_context().clone();
-    if context.is_valid() { Some(context.trace_id().to_string()) } else { caller_trace_id(headers) }
+    let context = if current.span().span_context().is_valid() { current } else { caller_context(headers) };
+    let ids = context.span().span_context().clone();
+    if !ids.is_valid() {
+        return (None, None);
+    }
+    let mut carrier = HashMap::with_capacity(1);
+    TraceContextPropagator::new().inject_context(&context, &mut carrier);
+    (Some(ids.trace_id().to_string()), carrier.remove(TRACEPARENT))
 }
 
-/// The trace id of a W3C `traceparent` header (`00-<trace>-<span>-<flags>`).
+/// The trace id of the caller's `traceparent`, when it is valid.
 fn caller_trace_id(headers: &HeaderMap) -> Option<String> {
-    const TRACEPARENT: HeaderName = HeaderName::from_static("traceparent");
-    let value = headers.get(TRACEPARENT)?.to_str().ok()?;
-    let mut fields = value.split('-');
-    let (_version, trace) = (fields.next()?, fields.next()?);
-    let valid = trace.len() == 32 && trace.bytes().all(|b| b.is_ascii_hexdigit()) && trace.bytes().any(|b| b != b'0');
-    valid.then(|| trace.to_ascii_lowercase())
+    let ids = caller_context(headers).span().span_context().clone();
+    ids.is_valid().then(|| ids.trace_id().to_string())
+}
+
+/// The caller's place in its trace, from a W3C `traceparent` header (`00-<trace>-<span>-<flags>`).
+fn caller_context(headers: &HeaderMap) -> opentelemetry::Context {
+    TraceContextPropagator::new().extract(&HeaderExtractor(headers))
 }
 
 #[cfg(test)]
@@ -86,13 +98,23 @@ mod tests {
     use super::*;
 
     #[test]
-    fn traceparent_yields_its_trace_id_and_garbage_yields_none() {
+    fn a_valid_traceparent_is_carried_and_garbage_is_not() {
+        // No OpenTelemetry layer here: the caller's context is the request's.
         let mut h = HeaderMap::new();
-        h.insert("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01".parse().unwrap());
+        let caller = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+        h.insert("traceparent", caller.parse().unwrap());
         assert_eq!(caller_trace_id(&h).as_deref(), Some("4bf92f3577b34da6a3ce929d0e0e4736"));
-        h.insert("traceparent", "00-00000000000000000000000000000000-00f067aa0ba902b7-01".parse().unwrap());
-        assert_eq!(caller_trace_id(&h), None);
-        h.insert("traceparent", "nonsense".parse().unwrap());
-        assert_eq!(caller_trace_id(&h), None);
+        assert_eq!(trace_context(&h), (Some("4bf92f3577b34da6a3ce929d0e0e4736".into()), Some(caller.into())));
+        for garbage in [
+            "00-00000000000000000000000000000000-00f067aa0ba902b7-01",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01",
+            "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01",
+            "nonsense",
+        ] {
+            h.insert("traceparent", garbage.parse().unwrap());
+            assert_eq!(caller_trace_id(&h), None, "{garbage}");
+            assert_eq!(trace_context(&h), (None, None), "{garbage}");
+        }
+        assert_eq!(trace_context(&HeaderMap::new()), (None, None));
     }
 }

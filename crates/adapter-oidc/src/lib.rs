@@ -9,6 +9,8 @@
 //! (asymmetric algorithms only, so `none` and HMAC-with-the-client-secret are refused), `iat`
 //! not in the future, `azp`, and the RFC 9207 `iss` response parameter.
 
+mod transport;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -30,6 +32,8 @@ use openidconnect::{
 };
 use serde::{Deserialize, Serialize};
 use tokio::sync::Mutex;
+
+use crate::transport::TracedHttp;
 
 /// One provider's configuration, as the application read it.
 #[derive(Clone)]
@@ -132,7 +136,7 @@ struct Discovered {
 /// A configured OpenID provider.
 pub struct OidcProvider {
     settings: OidcSettings,
-    http: reqwest::Client,
+    http: TracedHttp,
     clock: Arc<dyn Clock>,
     discovered: Mutex<Option<Arc<Discovered>>>,
 }
@@ -156,7 +160,7 @@ impl OidcProvider {
             .timeout(settings.http_timeout)
             .connect_timeout(settings.http_timeout)
             .build()?;
-        Ok(Self { settings, http, clock, discovered: Mutex::new(None) })
+        Ok(Self { settings, http: TracedHttp(http), clock, discovered: Mutex::new(None) })
     }
 
     /// The provider's metadata: cached, or fetched when missing or older than the TTL (a

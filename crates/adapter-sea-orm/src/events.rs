@@ -65,18 +65,18 @@ macro_rules! insert_audit {
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
     };
 }
-/// The outbox row, from the same parameters.
+/// The outbox row, from the same parameters and the request's `traceparent`, $15.
 macro_rules! insert_outbox {
     () => {
         "INSERT INTO outbox_events (id, occurred_at, event_type, resource_type, resource_id, board_id, \
-         actor_user_id, payload) VALUES ($1, $2, $6, $7, $8, $9, $4, $10)"
+         actor_user_id, payload, traceparent) VALUES ($1, $2, $6, $7, $8, $9, $4, $10, $15)"
     };
 }
-/// The revision of board $15 and the time of its last change, $2 (no row when the board is
+/// The revision of board $16 and the time of its last change, $2 (no row when the board is
 /// gone: its deletion's own event).
 macro_rules! advance_board {
     () => {
-        "UPDATE board_revisions SET revision = revision + 1, changed_at = $2 WHERE board_id = $15"
+        "UPDATE board_revisions SET revision = revision + 1, changed_at = $2 WHERE board_id = $16"
     };
 }
 /// The revision of the user's own data; the row is made on the user's first change.
@@ -114,7 +114,7 @@ pub(crate) async fn advance_user<C: ConnectionTrait>(conn: &C, user: UserId) -> 
     Ok(())
 }
 
-/// $1–$14 of the record statements.
+/// $1–$15 of the record statements.
 fn values(event: &DomainEvent) -> Vec<Value> {
     let (actor_id, token_id) = actor_ids(event.actor);
     let meta = &event.meta;
@@ -133,6 +133,7 @@ fn values(event: &DomainEvent) -> Vec<Value> {
         meta.trace_id.clone().into(),
         meta.client_ip.clone().into(),
         meta.user_agent.clone().into(),
+        meta.traceparent.clone().into(),
     ]
 }
 

@@ -6,13 +6,26 @@
 //! and a URL whose host is an address literal is checked before any connection. Proxies from
 //! the environment are ignored (a proxy would resolve names itself), redirects are not
 //! followed (a 3xx answer is a failed attempt), and every request has a timeout.
+//!
+//! Each request continues the trace of the request whose event it reports (decision 0053): a
+//! client span of that trace when traces are exported, whose context it sends as
+//! `traceparent`; otherwise the event's `traceparent` is passed on as it was recorded.
 
+use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use connector::webhooks::{Outgoing, Sent, WebhookSender, is_public};
+use opentelemetry::propagation::TextMapPropagator as _;
+use opentelemetry::trace::{Status, TraceContextExt as _};
+use opentelemetry_sdk::propagation::TraceContextPropagator;
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
+use tracing::{Instrument as _, Span};
+use tracing_opentelemetry::OpenTelemetrySpanExt as _;
+
+/// The W3C trace context header.
+const TRACEPARENT: &str = "traceparent";
 
 /// Sends webhook requests. Its HTTP client (a connection pool and the TLS roots) is built on
 /// the first request, so a server whose users have no webhooks never holds it.
@@ -77,17 +90,64 @@ impl WebhookSender for HttpWebhookSender {
             Ok(client) => client,
             Err(why) => return Sent::Failed(why),
         };
+        let (span, traceparent) = client_span(&url, request.traceparent.as_deref());
         let mut builder =
             client.post(url).header(reqwest::header::CONTENT_TYPE, "application/json").body(request.body.clone());
         for (name, value) in &request.headers {
             builder = builder.header(*name, value);
         }
-        match builder.send().await {
+        if let Some(traceparent) = traceparent {
+            builder = builder.header(TRACEPARENT, traceparent);
+        }
+        let sent = match builder.send().instrument(span.clone()).await {
             Ok(response) => Sent::Answered(response.status().as_u16()),
             Err(e) if e.is_timeout() => Sent::Failed(format!("no answer within {} s", self.settings.timeout.as_secs())),
             Err(e) => Sent::Failed(describe(&e)),
+        };
+        match &sent {
+            Sent::Answered(code) => {
+                span.record("http.response.status_code", i64::from(*code));
+                if !(200..300).contains(code) {
+                    span.set_status(Status::error(format!("the receiver answered {code}")));
+                }
+            }
+            // Not the error's text: reqwest's names the URL, whose path may hold a secret.
+            Sent::Failed(_) => span.set_status(Status::error("no answer")),
         }
+        sent
     }
+}
+
+/// The span of a request to `url`, and the `traceparent` to send with it. With traces exported,
+/// a client span whose parent is `parent` (the span of the request whose event is reported;
+/// without one, a trace of its own), and its own context to send. Without, the span is only
+/// for the logs, and `parent` is passed on as it came. The URL is not recorded: its path or
+/// query may hold a secret.
+fn client_span(url: &url::Url, parent: Option<&str>) -> (Span, Option<String>) {
+    let span = tracing::info_span!(
+        "webhook request",
+        otel.name = "POST",
+        otel.kind = "client",
+        http.request.method = "POST",
+        server.address = url.host_str().unwrap_or_default(),
+        server.port = url.port_or_known_default(),
+        http.response.status_code = tracing::field::Empty,
+    );
+    let propagator = TraceContextPropagator::new();
+    let parent_context = parent.map_or_else(opentelemetry::Context::new, |traceparent| {
+        propagator.extract(&HashMap::from([(TRACEPARENT.to_owned(), traceparent.to_owned())]))
+    });
+    let passed_on = || parent.map(str::to_owned);
+    if span.set_parent(parent_context).is_err() {
+        return (span, passed_on());
+    }
+    let context = span.context();
+    if !context.span().span_context().is_valid() {
+        return (span, passed_on());
+    }
+    let mut carrier = HashMap::with_capacity(2);
+    propagator.inject_context(&context, &mut carrier);
+    (span, carrier.remove(TRACEPARENT))
 }
 
 /// An error and its causes, one line (reqwest's own message names only the outermost).

@@ -4,6 +4,8 @@
 //! and `TEST_REDIS_URL` are set (always under `CI=true`).
 //!
 //! The batch delay is a minute, so every span arrives through the flush at shutdown (SIGTERM).
+//! A webhook receiver of the test's own checks that a delivery continues the trace of the
+//! request whose event it reports (decision 0053).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -28,6 +30,7 @@ use tokio::process::{Child, Command};
 const EMAIL: &str = "tracer@example.com";
 const PASSWORD: &str = "a long secret password";
 const TRACE: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
+const NOTE_TRACE: &str = "5ce0a3b7c1d24e8f9a0b1c2d3e4f5061";
 const CALLER_SPAN: &str = "00f067aa0ba902b7";
 
 /// A span as the collector received it, with its resource's service name.
@@ -90,6 +93,23 @@ async fn collector() -> (String, Received, tokio::task::JoinHandle<()>) {
     (url, received, task)
 }
 
+type Traceparents = Arc<Mutex<Vec<String>>>;
+
+/// A webhook receiver on loopback that keeps the `traceparent` of every delivery.
+async fn webhook_receiver() -> (String, Traceparents, tokio::task::JoinHandle<()>) {
+    async fn receive(State(seen): State<Traceparents>, headers: axum::http::HeaderMap) -> axum::http::StatusCode {
+        let traceparent = headers.get("traceparent").map(|v| v.to_str().unwrap().to_owned());
+        seen.lock().unwrap().push(traceparent.unwrap_or_default());
+        axum::http::StatusCode::NO_CONTENT
+    }
+    let seen = Traceparents::default();
+    let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    let app = axum::Router::new().route("/hook", post(receive)).with_state(seen.clone());
+    let task = tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (url, seen, task)
+}
+
 /// The `corkboard` command with only the given settings (none inherited from the test's
 /// environment).
 fn corkboard(args: &[&str], env: &[(String, String)]) -> Command {
@@ -145,12 +165,17 @@ struct Run {
     spans: Vec<Exported>,
     log: String,
     audit: serde_json::Value,
+    /// The `traceparent` the webhook receiver got with the note's delivery.
+    delivered: String,
 }
 
-/// Signs in, reads `/api/v1/me` as part of the caller's trace [`TRACE`], reads the audit log,
-/// then stops the server; returns what the collector received and what was logged.
+/// Signs in, subscribes a webhook to notes, makes a note as part of the caller's trace
+/// [`NOTE_TRACE`] and waits for its delivery, reads `/api/v1/me` as part of the caller's trace
+/// [`TRACE`], reads the audit log, then stops the server; returns what the collector and the
+/// webhook receiver received and what was logged.
 async fn signs_in_and_reads(backend: &[(String, String)]) -> Run {
     let (endpoint, received, collector) = collector().await;
+    let (hook, delivered, webhook_server) = webhook_receiver().await;
     let dir = tempfile::tempdir().unwrap();
     let mut env: Vec<(String, String)> = [
         ("CORKBOARD_DATA_DIR", dir.path().to_str().unwrap()),
@@ -159,6 +184,8 @@ async fn signs_in_and_reads(backend: &[(String, String)]) -> Run {
         ("CORKBOARD_LOG_FORMAT", "json"),
         ("OTEL_EXPORTER_OTLP_ENDPOINT", &endpoint),
         ("OTEL_BSP_SCHEDULE_DELAY", "60000"),
+        ("CORKBOARD_WEBHOOKS__ALLOW_PRIVATE_TARGETS", "true"),
+        ("CORKBOARD_WEBHOOKS__POLL_INTERVAL_MS", "100"),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v.to_owned()))
@@ -174,7 +201,32 @@ async fn signs_in_and_reads(backend: &[(String, String)]) -> Run {
         client.post(format!("{base}/api/v1/auth/login")).json(&body).send()
     };
     assert_eq!(sign_in("not the password").await.unwrap().status(), 401);
-    assert_eq!(sign_in(PASSWORD).await.unwrap().status(), 200);
+    let signed_in = sign_in(PASSWORD).await.unwrap();
+    assert_eq!(signed_in.status(), 200);
+    let csrf = signed_in.json::<serde_json::Value>().await.unwrap()["csrf_token"].as_str().unwrap().to_owned();
+    let subscribed = client
+        .post(format!("{base}/api/v1/webhooks"))
+        .header("x-csrf-token", &csrf)
+        .json(&serde_json::json!({ "url": hook, "event_types": ["note.*"] }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(subscribed.status(), 201);
+    let note = client
+        .post(format!("{base}/api/v1/notes"))
+        .header("x-csrf-token", &csrf)
+        .header("traceparent", format!("00-{NOTE_TRACE}-{CALLER_SPAN}-01"))
+        .json(&serde_json::json!({ "title": "Traced", "body": "kept" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(note.status(), 201);
+    let mut waited = 0;
+    while delivered.lock().unwrap().is_empty() {
+        assert!(waited < 300, "the note's delivery did not arrive within 30 s");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        waited += 1;
+    }
     let me = client
         .get(format!("{base}/api/v1/me"))
         .header("traceparent", format!("00-{TRACE}-{CALLER_SPAN}-01"))
@@ -187,8 +239,11 @@ async fn signs_in_and_reads(backend: &[(String, String)]) -> Run {
     let audit = audit.json().await.unwrap();
     stop(server).await;
     collector.abort();
+    webhook_server.abort();
     let spans = received.lock().unwrap().clone();
-    Run { spans, log: std::fs::read_to_string(log_path).unwrap(), audit }
+    let delivered = delivered.lock().unwrap().clone();
+    assert_eq!(delivered.len(), 1, "one delivery: {delivered:?}");
+    Run { spans, log: std::fs::read_to_string(log_path).unwrap(), audit, delivered: delivered[0].clone() }
 }
 
 /// What every backend must show: the caller's trace continued, statements and Redis calls as
@@ -222,8 +277,29 @@ fn check(run: &Run, systems: &[&str]) {
     // statements are not exported.
     let exported_parent = |s: &Exported| spans.iter().any(|p| p.span.span_id == s.span.parent_span_id);
     let roots: Vec<_> = spans.iter().filter(|s| !exported_parent(s)).collect();
-    assert_eq!(roots.len(), 4, "one trace per request (refused and accepted sign-in, me, audit): {roots:#?}");
+    assert_eq!(
+        roots.len(),
+        6,
+        "one trace per request (refused and accepted sign-in, webhook, note, me, audit): {roots:#?}"
+    );
     assert!(roots.iter().all(|s| s.kind() == SpanKind::Server), "{roots:#?}");
+
+    // The note's webhook delivery continues the note's trace: a client span under the request
+    // that made the note, whose context the receiver got.
+    let made = spans
+        .iter()
+        .find(|s| s.trace_id() == NOTE_TRACE && s.kind() == SpanKind::Server)
+        .unwrap_or_else(|| panic!("no server span in the note's trace: {spans:#?}"));
+    assert_eq!(made.span.name, "POST /api/v1/notes");
+    let delivery = spans
+        .iter()
+        .find(|s| s.span.name == "POST" && s.kind() == SpanKind::Client)
+        .unwrap_or_else(|| panic!("no span for the webhook request: {spans:#?}"));
+    assert_eq!(delivery.span.parent_span_id, made.span.span_id, "{delivery:#?}");
+    assert_eq!(delivery.trace_id(), NOTE_TRACE);
+    assert_eq!(delivery.text("server.address"), Some("127.0.0.1"));
+    assert_eq!(delivery.attribute("http.response.status_code"), Some(&Value::IntValue(204)));
+    assert_eq!(run.delivered, format!("00-{NOTE_TRACE}-{}-01", hex::encode(&delivery.span.span_id)));
 
     // Every database statement and Redis call is a client span under a span of its request.
     let clients: Vec<_> = spans.iter().filter(|s| s.kind() == SpanKind::Client).collect();

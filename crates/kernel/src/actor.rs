@@ -47,6 +47,9 @@ pub struct RequestMeta {
     pub request_id: Option<String>,
     /// The W3C trace id, when the request carried or started a trace.
     pub trace_id: Option<String>,
+    /// The W3C `traceparent` naming the request's place in that trace (its exported span, else
+    /// the caller's), carried to the webhook requests its events cause.
+    pub traceparent: Option<String>,
     /// The client's IP address.
     pub client_ip: Option<String>,
     /// The client's `User-Agent`.

@@ -525,6 +525,7 @@ async fn a_recorded_event_lands_whole_in_the_audit_log_and_the_outbox() {
             meta: RequestMeta {
                 request_id: Some("req-7".into()),
                 trace_id: Some("trace-7".into()),
+                traceparent: Some("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01".into()),
                 client_ip: Some("10.1.2.3".into()),
                 user_agent: Some("curl/8".into()),
             },
@@ -558,6 +559,11 @@ async fn a_recorded_event_lands_whole_in_the_audit_log_and_the_outbox() {
             "{backend:?}"
         );
         assert_eq!([uuid(&audit, "actor_id"), uuid(&outbox, "actor_user_id")], [s.owner.as_uuid(); 2], "{backend:?}");
+        assert_eq!(
+            text(&outbox, "traceparent"),
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+            "{backend:?}"
+        );
         assert_eq!(uuid(&audit, "token_id"), token, "{backend:?}");
         let meta = ["request_id", "trace_id", "client_ip", "user_agent"].map(|c| text(&audit, c));
         assert_eq!(meta, ["req-7", "trace-7", "10.1.2.3", "curl/8"], "{backend:?}");

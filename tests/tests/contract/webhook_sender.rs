@@ -1,6 +1,8 @@
 //! The webhook sender (adapter-webhooks) against a receiver on loopback: it POSTs the body and
 //! headers it is given; it refuses loopback targets, by address or by name, unless allowed;
-//! it does not follow redirects; and it gives up on a receiver that does not answer in time.
+//! it does not follow redirects; it gives up on a receiver that does not answer in time; and,
+//! with no traces exported, it passes the event's `traceparent` on (the exported case is in
+//! `crates/app/tests/traces.rs`).
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -49,6 +51,7 @@ fn request(url: String) -> Outgoing {
             ("webhook-signature", "v1,x".into()),
         ],
         body: r#"{"type":"card.moved"}"#.into(),
+        traceparent: None,
     }
 }
 
@@ -68,6 +71,17 @@ async fn it_posts_the_body_and_headers_and_reports_the_status() {
     assert_eq!(headers["webhook-id"], "d1");
     assert_eq!(headers["webhook-signature"], "v1,x");
     assert!(headers["user-agent"].to_str().unwrap().starts_with("Corkboard-Webhooks/"));
+    assert!(!headers.contains_key("traceparent"), "no trace to continue");
+    server.abort();
+}
+
+#[tokio::test]
+async fn without_exported_traces_the_events_traceparent_is_passed_on() {
+    let (at, received, server) = receiver().await;
+    let traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+    let traced = Outgoing { traceparent: Some(traceparent.into()), ..request(format!("http://{at}/ok")) };
+    assert_eq!(sender(true, Duration::from_secs(5)).send(&traced).await, Sent::Answered(204));
+    assert_eq!(received.lock().unwrap()[0].0["traceparent"], traceparent);
     server.abort();
 }
 

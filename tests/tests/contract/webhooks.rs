@@ -151,7 +151,10 @@ async fn an_attempt_is_claimed_once_per_lease_and_a_success_is_the_end_of_it() {
         let f = fixture(db, 204);
         let ann = f.db.insert_users(1).await[0];
         let hook = subscribe(&f.db, ann, &["*"]).await;
-        record(&f.db, &[event("note.created", Some(ann))]).await;
+        let traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+        let mut made = event("note.created", Some(ann));
+        made.meta.traceparent = Some(traceparent.into());
+        record(&f.db, &[made]).await;
         f.dispatcher.relay().await.unwrap();
 
         let queue = SeaDeliveryQueue::new(f.db.db.clone());
@@ -159,6 +162,7 @@ async fn an_attempt_is_claimed_once_per_lease_and_a_success_is_the_end_of_it() {
         assert_eq!(claimed.len(), 1, "{:?}", f.db.backend);
         assert_eq!(claimed[0].url, "https://hooks.example.com/in");
         assert_eq!(claimed[0].secret, hook.secret);
+        assert_eq!(claimed[0].traceparent.as_deref(), Some(traceparent), "kept from the event to its delivery");
         assert!(queue.claim_due(t0(), t0() + Duration::minutes(1), 10).await.unwrap().is_empty(), "held by its lease");
         // The worker that claimed it died: it comes due again when the lease ends.
         f.clock.advance(Duration::minutes(2));
@@ -166,6 +170,7 @@ async fn an_attempt_is_claimed_once_per_lease_and_a_success_is_the_end_of_it() {
         assert_eq!((report.claimed, report.succeeded), (1, 1), "{:?}", f.db.backend);
         let sent = f.sender.seen();
         assert_eq!(sent.len(), 1);
+        assert_eq!(sent[0].traceparent.as_deref(), Some(traceparent));
         let header = |name: &str| sent[0].headers.iter().find(|(n, _)| *n == name).unwrap().1.clone();
         let store = SeaWebhookStore::new(f.db.db.clone());
         let delivery = store.deliveries(hook.id, PageRequest::first()).await.unwrap().items.remove(0);

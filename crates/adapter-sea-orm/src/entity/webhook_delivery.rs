@@ -17,6 +17,8 @@ pub struct Model {
     pub last_status_code: Option<i32>,
     pub round_started_at: DateTimeUtc,
     pub created_at: DateTimeUtc,
+    /// The W3C `traceparent` of the request whose event this delivers.
+    pub traceparent: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -59,6 +59,7 @@ struct OutboxRow {
     board_id: Option<Uuid>,
     actor_user_id: Option<Uuid>,
     payload: serde_json::Value,
+    traceparent: Option<String>,
 }
 
 #[derive(Debug, FromQueryResult)]
@@ -77,7 +78,8 @@ impl RelayTx for SeaRelayTx {
         let sql = format!(
             "DELETE FROM outbox_events WHERE seq IN \
              (SELECT seq FROM outbox_events ORDER BY seq LIMIT $1{}) \
-             RETURNING seq, id, occurred_at, event_type, resource_type, resource_id, board_id, actor_user_id, payload",
+             RETURNING seq, id, occurred_at, event_type, resource_type, resource_id, board_id, actor_user_id, payload, \
+             traceparent",
             skip_locked(backend)
         );
         let statement = Statement::from_sql_and_values(backend, sql, [Value::from(i64::from(limit))]);
@@ -94,6 +96,7 @@ impl RelayTx for SeaRelayTx {
                 board_id: r.board_id.map(BoardId::from_uuid),
                 actor_id: r.actor_user_id.map(UserId::from_uuid),
                 changes: r.payload,
+                traceparent: r.traceparent,
             })
             .collect())
     }
@@ -141,7 +144,7 @@ impl RelayTx for SeaRelayTx {
 
     async fn queue(&self, deliveries: Vec<NewDelivery>) -> Result<(), RepoError> {
         use webhook_delivery::Column as C;
-        // A statement's parameters are limited (SQLite: 32,766): 12 columns, 500 rows at a time.
+        // A statement's parameters are limited (SQLite: 32,766): 13 columns, 500 rows at a time.
         for chunk in deliveries.chunks(500) {
             let rows = chunk.iter().map(|d| {
                 webhook_delivery::Model {
@@ -157,6 +160,7 @@ impl RelayTx for SeaRelayTx {
                     last_status_code: None,
                     round_started_at: d.created_at,
                     created_at: d.created_at,
+                    traceparent: d.traceparent.clone(),
                 }
                 .into_active_model()
             });
@@ -227,6 +231,7 @@ impl DeliveryQueue for SeaDeliveryQueue {
                 secret: secret(&hook.secret)?,
                 owner_id: UserId::from_uuid(hook.owner_id),
                 failing_since: hook.failing_since,
+                traceparent: row.traceparent.clone(),
                 delivery: delivery_from_row(row)?,
             });
         }

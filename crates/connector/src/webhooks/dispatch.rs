@@ -169,6 +169,7 @@ impl Dispatcher {
                         ("webhook-signature", signature),
                     ],
                     body: delivery.body.clone(),
+                    traceparent: due.traceparent.clone(),
                 };
                 self.sender.send(&request).await
             }
@@ -254,6 +255,7 @@ pub fn plan(
                 event_type: event.action.clone(),
                 body,
                 created_at: now,
+                traceparent: event.traceparent.clone(),
             });
         }
     }

@@ -330,6 +330,8 @@ pub struct OutboxEvent {
     pub actor_id: Option<UserId>,
     /// The changed fields, secrets redacted.
     pub changes: serde_json::Value,
+    /// The W3C `traceparent` of the request that made it, if any.
+    pub traceparent: Option<String>,
 }
 
 /// An active webhook as the fan-out sees it: whose it is and what its owner may see.
@@ -362,6 +364,8 @@ pub struct NewDelivery {
     pub body: String,
     /// When it was queued; its first attempt is due then.
     pub created_at: DateTime<Utc>,
+    /// The event's `traceparent`: its attempts continue that trace.
+    pub traceparent: Option<String>,
 }
 
 /// A delivery claimed for an attempt, with what sending it needs.
@@ -377,6 +381,8 @@ pub struct DueDelivery {
     pub owner_id: UserId,
     /// Since when the webhook's attempts have all failed.
     pub failing_since: Option<DateTime<Utc>>,
+    /// The `traceparent` of the request whose event it delivers, if any.
+    pub traceparent: Option<String>,
 }
 
 /// What happens to a delivery after an attempt.

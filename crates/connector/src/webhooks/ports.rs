@@ -169,6 +169,9 @@ pub struct Outgoing {
     pub headers: Vec<(&'static str, String)>,
     /// The JSON body.
     pub body: String,
+    /// The W3C `traceparent` of the request whose event this reports: the request continues
+    /// that trace (as a span of its own when traces are exported, else passing it on).
+    pub traceparent: Option<String>,
 }
 
 /// How an attempt ended.

@@ -36,7 +36,13 @@ fn event(n: u128, action: &str, board: Option<BoardId>, actor: Option<UserId>) -
         board_id: board,
         actor_id: actor,
         changes: serde_json::json!({"title": {"before": null, "after": "x"}}),
+        traceparent: Some(traceparent(n)),
     }
+}
+
+/// The `traceparent` of the request that made event `n`.
+fn traceparent(n: u128) -> String {
+    format!("00-{:032x}-00f067aa0ba902b7-01", 0x4bf9_0000 + n)
 }
 
 fn subscriber(n: u128, owner: UserId, admin: bool, types: &[&str], boards: &[BoardId]) -> Subscriber {
@@ -73,6 +79,10 @@ fn each_webhook_gets_the_events_its_owner_may_see_and_wants() {
     // nor the system's reminder. The administrator: everything. Bob: only `card.moved`.
     assert_eq!(got, [(1, 1), (2, 1), (3, 1), (2, 2), (1, 3), (2, 3), (2, 4)]);
     assert!(planned.iter().all(|d| d.created_at == t0()));
+    assert!(
+        planned.iter().all(|d| d.traceparent.as_deref() == Some(traceparent(d.event_id.as_u128()).as_str())),
+        "each delivery continues its event's trace"
+    );
     let body: serde_json::Value = serde_json::from_str(&planned[0].body).unwrap();
     assert_eq!(body["type"], "card.moved");
     assert_eq!(body["data"]["board_id"], BOARD.to_string());
@@ -151,6 +161,7 @@ fn due(round_started_at: DateTime<Utc>, failing_since: Option<DateTime<Utc>>, se
         secret: secret.clone(),
         owner_id: ANN,
         failing_since,
+        traceparent: Some(traceparent(1)),
     }
 }
 
@@ -196,6 +207,7 @@ async fn an_attempt_is_signed_as_standard_webhooks_says_and_a_2xx_is_the_end_of_
     let expected = sign(&secret, &header("webhook-id"), t0().timestamp(), &request.body).unwrap();
     assert_eq!(header("webhook-signature"), expected);
     assert_eq!(request.url, "https://hooks.example.com/in");
+    assert_eq!(request.traceparent, Some(traceparent(1)));
 }
 
 #[tokio::test]
