@@ -41,6 +41,10 @@ openapi:
 e2e:
     bash tests/e2e/run.sh
 
+# API fuzzer: Schemathesis over the OpenAPI document against the server on SQLite and PostgreSQL + Redis; no 5xx, every answer as documented, every error a problem document (tests/fuzz/run.sh; needs python3).
+fuzz:
+    bash tests/fuzz/run.sh
+
 # Benchmark on PostgreSQL + Redis (`just bench`) or the embedded SQLite (`just bench sqlite`): release build, seed, load with wrk, report to docs/performance/ and stdout. More options: `just bench postgres --help`.
 bench backend="postgres" *ARGS:
     #!/usr/bin/env bash
