@@ -19,7 +19,7 @@
 #   FUZZ_CHECKS          Schemathesis' checks (default: the five this header names)
 #   FUZZ_SEED            the generator's seed (default 1, so runs repeat; `random` for a new one)
 #   FUZZ_VENV            where the virtual environment lives (default under the target directory)
-#   FUZZ_KEEP_LOGS=1     keep the server's logs and Schemathesis' reports
+#   FUZZ_KEEP_LOGS=1     keep the server's logs and Schemathesis' reports (kept anyway on failure)
 set -euo pipefail
 
 cd "$(dirname "$0")/../.."
@@ -31,6 +31,12 @@ die() {
   printf '[fuzz] FAILED: %s\n' "$*" >&2
   exit 1
 }
+
+# The server gets only the settings made here: none of the caller's (a database URL, a
+# configuration file, an OpenTelemetry endpoint) may leak into a run.
+while read -r inherited; do
+  unset "$inherited"
+done < <(compgen -e | grep -E '^(CORKBOARD_|OTEL_)' || true)
 
 for tool in python3 curl cargo; do
   command -v "$tool" >/dev/null 2>&1 || die "$tool is not installed"
@@ -87,10 +93,10 @@ cleanup() {
   local rc=$?
   stop_server
   if ((rc != 0)); then
-    for log in "$work"/*/corkboard.log; do
+    for log in "$work"/*/*.log; do
       [[ -f "$log" ]] || continue
-      printf '\n[fuzz] ---- 5xx and panics in %s ----\n' "${log#"$work"/}" >&2
-      grep -E '"level":"ERROR"|panicked' "$log" | tail -n 20 >&2 || true
+      printf '\n[fuzz] ---- last lines of %s ----\n' "${log#"$work"/}" >&2
+      tail -n 30 "$log" >&2
     done
   fi
   if [[ " $backends " == *" postgres "* ]]; then
@@ -100,7 +106,7 @@ cleanup() {
     fi
     psql -q "$admin_db_url" -c "DROP DATABASE IF EXISTS \"$db_name\" WITH (FORCE)" >/dev/null 2>&1 || true
   fi
-  if [[ "${FUZZ_KEEP_LOGS:-}" == 1 ]]; then
+  if [[ "${FUZZ_KEEP_LOGS:-}" == 1 || $rc != 0 ]]; then
     say "logs and reports kept in $work"
   else
     rm -rf "$work"
@@ -168,7 +174,7 @@ fuzz_backend() {
     (cd "$dir" && PYTHONDONTWRITEBYTECODE=1 SCHEMATHESIS_HOOKS=hooks PYTHONPATH=$fuzz "$venv/bin/schemathesis" --config-file "$dir/schemathesis.toml" \
       run "$base/api/v1/openapi.json" \
       --url "$base" \
-      "${auth[@]}" "${only[@]}" \
+      "${auth[@]}" ${only[@]+"${only[@]}"} \
       --checks "${FUZZ_CHECKS:-not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,problem_document}" \
       --phases examples,coverage,fuzzing \
       --max-examples "$max_examples" \

@@ -36,7 +36,7 @@ pub(crate) fn start(span: &Span, req: &Request, route: &str) -> bool {
         }
         return false;
     }
-    let parent = TraceContextPropagator::new().extract(&HeaderExtractor(req.headers()));
+    let parent = caller_context(req.headers());
     if parent.span().span_context().is_valid() {
         // Cannot fail: the offer above was taken, and the span has not started.
         let _ = span.set_parent(parent);
@@ -90,7 +90,7 @@ fn caller_trace_id(headers: &HeaderMap) -> Option<String> {
 
 /// The caller's place in its trace, from a W3C `traceparent` header (`00-<trace>-<span>-<flags>`).
 fn caller_context(headers: &HeaderMap) -> opentelemetry::Context {
-    TraceContextPropagator::new().extract(&HeaderExtractor(headers))
+    TraceContextPropagator::new().extract_with_context(&opentelemetry::Context::new(), &HeaderExtractor(headers))
 }
 
 #[cfg(test)]

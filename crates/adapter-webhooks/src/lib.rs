@@ -121,7 +121,7 @@ impl WebhookSender for HttpWebhookSender {
 /// The span of a request to `url`, and the `traceparent` to send with it. With traces exported,
 /// a client span whose parent is `parent` (the span of the request whose event is reported;
 /// without one, a trace of its own), and its own context to send. Without, the span is only
-/// for the logs, and `parent` is passed on as it came. The URL is not recorded: its path or
+/// for the logs, and `parent` is passed on (as the W3C propagator writes it). The URL is not recorded: its path or
 /// query may hold a secret.
 fn client_span(url: &url::Url, parent: Option<&str>) -> (Span, Option<String>) {
     let span = tracing::info_span!(
@@ -134,20 +134,25 @@ fn client_span(url: &url::Url, parent: Option<&str>) -> (Span, Option<String>) {
         http.response.status_code = tracing::field::Empty,
     );
     let propagator = TraceContextPropagator::new();
+    // A stored value that does not parse (it was validated when recorded) is no parent at all,
+    // never the worker's current context.
     let parent_context = parent.map_or_else(opentelemetry::Context::new, |traceparent| {
-        propagator.extract(&HashMap::from([(TRACEPARENT.to_owned(), traceparent.to_owned())]))
+        let carrier = HashMap::from([(TRACEPARENT.to_owned(), traceparent.to_owned())]);
+        propagator.extract_with_context(&opentelemetry::Context::new(), &carrier)
     });
-    let passed_on = || parent.map(str::to_owned);
-    if span.set_parent(parent_context).is_err() {
-        return (span, passed_on());
+    let send = |context: &opentelemetry::Context| {
+        let mut carrier = HashMap::with_capacity(2);
+        propagator.inject_context(context, &mut carrier);
+        carrier.remove(TRACEPARENT)
+    };
+    if span.set_parent(parent_context.clone()).is_err() {
+        return (span, send(&parent_context));
     }
     let context = span.context();
     if !context.span().span_context().is_valid() {
-        return (span, passed_on());
+        return (span, send(&parent_context));
     }
-    let mut carrier = HashMap::with_capacity(2);
-    propagator.inject_context(&context, &mut carrier);
-    (span, carrier.remove(TRACEPARENT))
+    (span, send(&context))
 }
 
 /// An error and its causes, one line (reqwest's own message names only the outermost).

@@ -82,6 +82,10 @@ async fn without_exported_traces_the_events_traceparent_is_passed_on() {
     let traced = Outgoing { traceparent: Some(traceparent.into()), ..request(format!("http://{at}/ok")) };
     assert_eq!(sender(true, Duration::from_secs(5)).send(&traced).await, Sent::Answered(204));
     assert_eq!(received.lock().unwrap()[0].0["traceparent"], traceparent);
+    // A stored value that does not parse is not sent (nor does it break the request).
+    let garbled = Outgoing { traceparent: Some("00-not\na-trace".into()), ..request(format!("http://{at}/ok")) };
+    assert_eq!(sender(true, Duration::from_secs(5)).send(&garbled).await, Sent::Answered(204));
+    assert!(!received.lock().unwrap()[1].0.contains_key("traceparent"));
     server.abort();
 }
 
