@@ -5,9 +5,9 @@
 //! Nothing here knows whether traces are exported: the request span is offered to the
 //! OpenTelemetry layer, and when none is installed the offer is refused in a few nanoseconds.
 
-use axum::extract::Request;
 use std::collections::HashMap;
 
+use axum::extract::Request;
 use axum::http::{HeaderMap, StatusCode};
 use opentelemetry::propagation::TextMapPropagator as _;
 use opentelemetry::trace::{Status, TraceContextExt as _};
