@@ -3,8 +3,10 @@ every scope, seeds one of each resource through the API, and writes Schemathesis
 that generated requests mostly name those resources (reaching the handlers' logic instead of
 their 404) while DELETE requests only name generated ids (the seed survives the run).
 
-Usage: seed.py BASE_URL EMAIL PASSWORD OUT_DIR. Writes OUT_DIR/schemathesis.toml and prints
-three lines: the token, the session cookie (`name=value`) and its CSRF token.
+Usage: seed.py BASE_URL EMAIL PASSWORD OUT_DIR. Writes OUT_DIR/schemathesis.toml and
+OUT_DIR/protected-ids (the administrator's user id and session id, which the run must not change:
+tests/fuzz/hooks.py) and prints three lines: the token, the session cookie (`name=value`) and its
+CSRF token.
 """
 
 import http.cookiejar
@@ -43,6 +45,9 @@ def main():
     csrf = signed_in["csrf_token"]
     cookie = next(f"{c.name}={c.value}" for c in api.jar)
     api.headers["x-csrf-token"] = csrf
+    sessions = api.call("GET", "/api/v1/me/sessions")["items"]
+    # The run's own identity: no request of the run may change or end it (hooks.py).
+    protected = [signed_in["user"]["id"], next(s["id"] for s in sessions if s["current"])]
     token = api.call("POST", "/api/v1/me/tokens", {"name": "fuzz", "scopes": SCOPES})["token"]
     api.headers = {"authorization": f"Bearer {token}"}
 
@@ -91,6 +96,8 @@ def main():
         lines.append(f'"path.{name}" = {{ dictionary = "{name}", probability = 0.9 }}')
     with open(f"{out}/schemathesis.toml", "w") as config:
         config.write("\n".join(lines) + "\n")
+    with open(f"{out}/protected-ids", "w") as kept:
+        kept.write("\n".join(protected) + "\n")
     print(token)
     print(cookie)
     print(csrf)

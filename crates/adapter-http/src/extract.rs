@@ -208,11 +208,14 @@ fn bad_if_match() -> ApiError {
     ApiError::bad_request("INVALID_IF_MATCH", "If-Match must be one ETag as returned by the API, or *.")
 }
 
-/// Parses `"7"` or `W/"7"`.
+/// Parses `"7"` or `W/"7"`: a version as the API writes it (no sign, no leading zero, at most
+/// 18 digits), which is what the document's pattern for `If-Match` says.
 fn parse_etag(raw: &str) -> Option<Version> {
     let tag = raw.strip_prefix("W/").unwrap_or(raw);
-    let inner = tag.strip_prefix('"')?.strip_suffix('"')?;
-    inner.parse::<i64>().ok().filter(|v| *v > 0).map(Version::new)
+    let digits = tag.strip_prefix('"')?.strip_suffix('"')?;
+    let canonical =
+        (1..=18).contains(&digits.len()) && !digits.starts_with('0') && digits.bytes().all(|b| b.is_ascii_digit());
+    canonical.then(|| digits.parse().ok().map(Version::new)).flatten()
 }
 
 /// The `ETag` header value for a version.
@@ -236,7 +239,9 @@ mod tests {
         let header = etag(v);
         assert_eq!(parse_etag(header.to_str().unwrap_or_default()), Some(v));
         assert_eq!(parse_etag("W/\"3\""), Some(Version::new(3)));
-        for bad in ["3", "\"x\"", "\"-1\"", "\"3\", \"4\"", "\""] {
+        for bad in
+            ["3", "\"x\"", "\"-1\"", "\"+1\"", "\"07\"", "\"0\"", "\"3\", \"4\"", "\"", "\"1234567890123456789\""]
+        {
             assert_eq!(parse_etag(bad), None, "{bad}");
         }
     }

@@ -7,13 +7,15 @@
 //! Answers are kept as sent, problems included (a refused request refuses again), except 5xx:
 //! after a server error the key is given up, so a retry executes. Requests without credentials,
 //! sign-in and sign-out, and token creation (`/me/tokens`) are not recorded: their answers
-//! carry secrets.
+//! carry secrets. A method the route does not have is left to routing (405), whatever key it
+//! carries.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::{Body, HttpBody as _};
-use axum::extract::{Request, State};
+use axum::extract::{MatchedPath, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
@@ -42,11 +44,40 @@ const MAX_RECORD: usize = 1024 * 1024;
 /// The answer's headers that are kept with it.
 const KEPT_HEADERS: [HeaderName; 3] = [header::CONTENT_TYPE, header::ETAG, header::LOCATION];
 
+/// Which routes take POST and PATCH, by template (`/boards/{board_id}/cards`, without
+/// [`API_PREFIX`]), as the API's document lists them.
+#[derive(Debug, Default)]
+pub(crate) struct Operations(HashMap<String, (bool, bool)>);
+
+impl Operations {
+    /// The POST and PATCH operations of `doc`, a document of the routes under [`API_PREFIX`].
+    pub(crate) fn of(doc: &utoipa::openapi::OpenApi) -> Self {
+        let routes =
+            doc.paths.paths.iter().map(|(path, item)| (path.clone(), (item.post.is_some(), item.patch.is_some())));
+        Self(routes.collect())
+    }
+
+    /// Whether the route matched by `template` (with or without [`API_PREFIX`]) has `method`.
+    fn has(&self, method: &Method, template: &str) -> bool {
+        let template = template.strip_prefix(API_PREFIX).unwrap_or(template);
+        self.0.get(template).is_some_and(|&(post, patch)| match *method {
+            Method::POST => post,
+            Method::PATCH => patch,
+            _ => false,
+        })
+    }
+}
+
 /// The middleware, on the routes nested under [`API_PREFIX`] (it sees their paths without it).
-pub(crate) async fn middleware(State(s): State<AppState>, request: Request, next: Next) -> Response {
+pub(crate) async fn middleware(
+    State((s, operations)): State<(AppState, Arc<Operations>)>,
+    request: Request,
+    next: Next,
+) -> Response {
     let keyed = matches!(*request.method(), Method::POST | Method::PATCH)
         && request.headers().contains_key(IDEMPOTENCY_KEY)
-        && records(request.uri().path());
+        && records(request.uri().path())
+        && request.extensions().get::<MatchedPath>().is_some_and(|m| operations.has(request.method(), m.as_str()));
     if !keyed {
         return next.run(request).await;
     }

@@ -40,6 +40,37 @@ problem_responses! {
     Internal => "An unexpected error; the body says nothing of its cause, which is logged.",
 }
 
+/// Declares a string schema with a pattern, for what the derive cannot annotate itself: the items
+/// of an array (`#[schema(value_type = Vec<Tag>)]`). Each becomes a named component.
+macro_rules! string_schemas {
+    ($($name:ident { max: $max:literal, pattern: $pattern:literal } => $description:literal),+ $(,)?) => {$(
+        #[doc = $description]
+        pub(crate) struct $name;
+
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> RefOr<utoipa::openapi::schema::Schema> {
+                use utoipa::openapi::schema::{ObjectBuilder, Type};
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .description(Some($description))
+                    .min_length(Some(1))
+                    .max_length(Some($max))
+                    .pattern(Some($pattern))
+                    .into()
+            }
+        }
+
+        impl utoipa::ToSchema for $name {}
+    )+};
+}
+
+string_schemas! {
+    EventTypePattern { max: 81, pattern: r"^(\*|[a-z][a-z_]{0,39}\.(\*|[a-z][a-z_]{0,39}))$" }
+        => "Events a webhook receives: `*` (all), `resource.*` (every action on a kind of resource) or `resource.action`.",
+    TagName { max: 50, pattern: "^[A-Za-z0-9_-]+$" }
+        => "A tag: letters, digits, `-` and `_` (lower-cased on the way in).",
+}
+
 #[derive(OpenApi)]
 #[openapi(
     info(
@@ -124,6 +155,7 @@ impl Modify for CommonProblems {
             }
             let operations = [&mut item.get, &mut item.post, &mut item.put, &mut item.patch, &mut item.delete];
             for operation in operations.into_iter().flatten() {
+                if_match_syntax(operation);
                 let secured = operation.security.as_ref().is_some_and(|requirements| {
                     requirements.iter().all(|r| r != &utoipa::openapi::security::SecurityRequirement::default())
                 });
@@ -162,6 +194,19 @@ impl Modify for CommonProblems {
     }
 }
 
+/// Gives the `If-Match` header an operation declares the syntax `extract::IfMatch` reads: `*`, or
+/// one ETag as the API sends them (`"7"`, or the weak `W/"7"`); anything else is a 400. The routes
+/// declare the header; its syntax is said here, once.
+fn if_match_syntax(operation: &mut utoipa::openapi::path::Operation) {
+    use utoipa::openapi::path::ParameterIn;
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    let headers = operation.parameters.iter_mut().flatten();
+    for parameter in headers.filter(|p| p.parameter_in == ParameterIn::Header && p.name == "If-Match") {
+        let syntax = ObjectBuilder::new().schema_type(Type::String).pattern(Some(r#"^(\*|(W/)?"[1-9][0-9]{0,17}")$"#));
+        parameter.schema = Some(syntax.into());
+    }
+}
+
 /// Declares `Idempotency-Key` on `operation`: the header, a malformed key (400), the key in use
 /// by a request still running (409) or used for another request (422).
 fn idempotent(operation: &mut utoipa::openapi::path::Operation) {
@@ -177,7 +222,13 @@ fn idempotent(operation: &mut utoipa::openapi::path::Operation) {
              (with `Idempotent-Replayed: true`) for the same key and the same request. 1 to 255 visible \
              ASCII characters, scoped to the credential.",
         ))
-        .schema(Some(ObjectBuilder::new().schema_type(Type::String).min_length(Some(1)).max_length(Some(255))))
+        .schema(Some(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .min_length(Some(1))
+                .max_length(Some(255))
+                .pattern(Some("^[!-~]+$")),
+        ))
         .build();
     operation.parameters.get_or_insert_with(Vec::new).push(parameter);
     for (status, name) in [("400", "BadRequest"), ("409", "Conflict"), ("422", "Unprocessable")] {

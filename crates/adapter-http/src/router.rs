@@ -1,5 +1,7 @@
 //! The whole HTTP surface and its middleware stack.
 
+use std::sync::Arc;
+
 use axum::Router;
 use axum::body::Bytes;
 use axum::http::{HeaderName, HeaderValue, Method, header};
@@ -27,12 +29,14 @@ pub(crate) const API_PREFIX: &str = "/api/v1";
 ///
 /// With `state`, the `/api/v1` routes get the rate limits and, inside them, the
 /// `Idempotency-Key` middleware (the health probes stay outside both: each layer wraps every
-/// route it covers).
+/// route it covers). The idempotency middleware knows from the routes' own document which take
+/// POST and PATCH, so that any other method is a 405 whatever key it carries.
 pub(crate) fn api_router(state: Option<&AppState>) -> (Router<AppState>, utoipa::openapi::OpenApi) {
     let mut v1 = routes::api();
     if let Some(state) = state {
+        let operations = Arc::new(idempotency::Operations::of(&routes::api().split_for_parts().1));
         v1 = v1
-            .layer(axum::middleware::from_fn_with_state(state.clone(), idempotency::middleware))
+            .layer(axum::middleware::from_fn_with_state((state.clone(), operations), idempotency::middleware))
             .layer(axum::middleware::from_fn_with_state(state.clone(), rate_limit::api));
     }
     let (router, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())

@@ -68,6 +68,17 @@ async fn a_retry_with_the_same_key_replays_the_first_answer_and_executes_nothing
             .await
             .expect_problem(400, "INVALID_IDEMPOTENCY_KEY");
         post_with_key(&ann, "/api/v1/boards", &body, "two words").await.expect_problem(400, "INVALID_IDEMPOTENCY_KEY");
+
+        // A method the route does not have is refused as such, whatever key it carries.
+        let wrong = |key: &'static str| {
+            let ann = ann.clone();
+            async move {
+                ann.send(Method::PATCH, "/api/v1/boards", Some(&json!({"name": "x"})), &[("idempotency-key", key)])
+                    .await
+            }
+        };
+        wrong("create-launch-1").await.expect_problem(405, "METHOD_NOT_ALLOWED");
+        wrong("two words").await.expect_problem(405, "METHOD_NOT_ALLOWED");
         app.stop().await;
     }
 }

@@ -137,6 +137,15 @@ async fn subscriptions_are_the_owners_alone_validated_versioned_and_show_the_sec
             assert_eq!(refused.body["errors"][0]["field"], field, "{body}");
         }
 
+        // A target is kept normalised, which may be longer than the 2000 characters a client
+        // may send; it still reads back.
+        let long = format!("https://hooks.example.com/{}", "é ".repeat(985));
+        assert_eq!(long.chars().count(), 1996);
+        let kept = ann.post("/api/v1/webhooks", &json!({"url": long, "event_types": ["*"]})).await.expect(201);
+        assert!(kept.body["url"].as_str().unwrap().len() > 2000, "{backend:?}: percent-encoded");
+        assert_eq!(ann.get("/api/v1/webhooks").await.expect(200).body["items"][1]["url"], kept.body["url"]);
+        ann.delete(&format!("/api/v1/webhooks/{}", id_of(&kept))).await.expect(204);
+
         // Versioned changes; a rotation shows the new secret.
         let etag = etag_of(&read);
         let path = format!("/api/v1/webhooks/{id}");
@@ -160,7 +169,7 @@ async fn subscriptions_are_the_owners_alone_validated_versioned_and_show_the_sec
         ann.delete(&path).await.expect(204);
         ann.get(&path).await.expect_problem(404, "NOT_FOUND");
         let audit = app.db.count("audit_events WHERE resource_type = 'webhook'").await;
-        assert_eq!(audit, 4, "{backend:?}: created, rotated, changed, deleted");
+        assert_eq!(audit, 6, "{backend:?}: created, rotated, changed, deleted, and the long one made and deleted");
         app.stop().await;
     }
 }

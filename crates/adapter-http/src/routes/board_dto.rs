@@ -88,6 +88,47 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Nullable<T> {
     }
 }
 
+/// An integer in a JSON body, also when written with a zero fraction (`3.0`): JSON Schema's
+/// `integer` includes such numbers, and some encoders write every number so. Any other fraction,
+/// or a value beyond `i64`, is refused as the wrong type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct WholeNumber(pub i64);
+
+impl<'de> Deserialize<'de> for WholeNumber {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Whole;
+        impl serde::de::Visitor<'_> for Whole {
+            type Value = WholeNumber;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an integer")
+            }
+
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<WholeNumber, E> {
+                Ok(WholeNumber(v))
+            }
+
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<WholeNumber, E> {
+                i64::try_from(v)
+                    .map(WholeNumber)
+                    .map_err(|_| E::invalid_value(serde::de::Unexpected::Unsigned(v), &self))
+            }
+
+            #[expect(clippy::cast_possible_truncation, reason = "whole and within i64's range, checked first")]
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<WholeNumber, E> {
+                // 2^63 is exactly representable; every whole f64 below it and from -2^63 fits.
+                const LIMIT: f64 = 9_223_372_036_854_775_808.0;
+                if v.fract() == 0.0 && (-LIMIT..LIMIT).contains(&v) {
+                    Ok(WholeNumber(v as i64))
+                } else {
+                    Err(E::invalid_type(serde::de::Unexpected::Float(v), &self))
+                }
+            }
+        }
+        deserializer.deserialize_any(Whole)
+    }
+}
+
 /// A resource with its `ETag`.
 pub(crate) fn tagged<T: Serialize>(status: StatusCode, version: Version, body: T) -> Response {
     (status, [(header::ETAG, etag(version))], axum::Json(body)).into_response()
@@ -402,6 +443,20 @@ mod tests {
         assert_eq!(parse(r#"{"limit": null}"#), Some(Nullable::Null));
         assert_eq!(parse(r#"{"limit": 3}"#), Some(Nullable::Set(3)));
         assert_eq!(parse(r#"{"limit": "x"}"#), None);
+    }
+
+    #[test]
+    fn whole_numbers_may_carry_a_zero_fraction_and_nothing_else() {
+        let parse = |json: &str| serde_json::from_str::<WholeNumber>(json).map(|n| n.0).ok();
+        assert_eq!(parse("3"), Some(3));
+        assert_eq!(parse("-3"), Some(-3));
+        assert_eq!(parse("3.0"), Some(3));
+        assert_eq!(parse("3e2"), Some(300));
+        assert_eq!(parse("3.5"), None);
+        assert_eq!(parse("1e19"), None);
+        assert_eq!(parse("18446744073709551615"), None);
+        assert_eq!(parse("\"3\""), None);
+        assert_eq!(parse("null"), None);
     }
 
     #[test]

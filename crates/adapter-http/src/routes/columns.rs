@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
-use super::board_dto::{ColumnOut, Nullable, created, field, tagged};
+use super::board_dto::{ColumnOut, Nullable, WholeNumber, created, field, tagged};
 use crate::auth::Auth;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiPath, IfMatch};
@@ -35,9 +35,9 @@ pub(crate) struct CreateColumnIn {
     #[garde(length(chars, min = 1, max = 100))]
     name: String,
     /// How many open (non-archived) cards it may hold; omit or `null` for no limit.
-    #[schema(minimum = 1, maximum = 1000)]
-    #[garde(range(min = WipLimit::MIN, max = WipLimit::MAX))]
-    wip_limit: Option<u32>,
+    #[schema(value_type = Option<u32>, minimum = 1, maximum = 1000)]
+    #[garde(skip)] // range-checked by `WipLimit::parse`
+    wip_limit: Option<WholeNumber>,
 }
 
 /// Changes to a column; omitted fields stay as they are.
@@ -58,8 +58,8 @@ pub(crate) struct UpdateColumnIn {
     /// A new WIP limit; `null` removes the limit.
     #[serde(default)]
     #[schema(value_type = Option<u32>, minimum = 1, maximum = 1000)]
-    #[garde(skip)] // range-checked by `WipLimit::parse`, with the same message as on create
-    wip_limit: Nullable<u32>,
+    #[garde(skip)] // range-checked by `WipLimit::parse`, as on create
+    wip_limit: Nullable<WholeNumber>,
     /// Move the column in front of this column of the same board.
     #[serde(default)]
     #[schema(value_type = Option<Uuid>)]
@@ -72,8 +72,8 @@ pub(crate) struct UpdateColumnIn {
     after_id: Nullable<Uuid>,
 }
 
-fn wip_limit(value: u32) -> Result<WipLimit, ApiError> {
-    field("wip_limit", WipLimit::parse(i64::from(value)))
+fn wip_limit(value: WholeNumber) -> Result<WipLimit, ApiError> {
+    field("wip_limit", WipLimit::parse(value.0))
 }
 
 /// Append a column to the board (editors and owners).

@@ -4,7 +4,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
-use identity::{AccessToken, Authenticated, ScopeSet, Session, TokenName};
+use identity::{AccessToken, Authenticated, Scope, ScopeSet, Session, TokenName};
 use kernel::{SessionId, TokenId};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -167,18 +167,40 @@ pub(crate) struct TokenCreatedOut {
 #[derive(Debug, Deserialize, ToSchema, garde::Validate)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct CreateTokenIn {
-    #[schema(min_length = 1, max_length = 100)]
+    /// One line, not blank; surrounding whitespace is trimmed.
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\x00-\x1F\x7F-\x9F]*$"
+    )]
     #[garde(length(chars, min = 1, max = 100))]
     name: String,
     /// One or more of `boards:read`, `boards:write`, `notes:read`, `notes:write`,
     /// `reminders:read`, `reminders:write`, `audit:read`, `webhooks:manage`, `users:manage`.
-    #[schema(min_items = 1, max_items = 16)]
+    #[schema(min_items = 1, max_items = 16, value_type = Vec<ScopeName>)]
     #[garde(length(min = 1, max = 16))]
     scopes: Vec<String>,
     /// When the token stops working; omit for no expiry.
     #[garde(skip)]
     expires_at: Option<DateTime<Utc>>,
 }
+
+/// A scope's name: the document lists exactly [`Scope::ALL`].
+pub(crate) struct ScopeName;
+
+impl utoipa::PartialSchema for ScopeName {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, Type};
+        let names = Scope::ALL.iter().map(|scope| scope.as_str());
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .description(Some("What a token may do."))
+            .enum_values(Some(names))
+            .into()
+    }
+}
+
+impl ToSchema for ScopeName {}
 
 /// Create a personal access token; its secret is in the response, once (needs a session).
 #[utoipa::path(post, path = "/me/tokens", tag = "me", request_body = CreateTokenIn, security(("session" = [])),

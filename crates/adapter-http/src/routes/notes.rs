@@ -24,7 +24,7 @@ use super::board_dto::{Nullable, created, field, tagged};
 use crate::auth::Auth;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiPath, ApiQuery, IfMatch};
-use crate::openapi::{Conflict, Forbidden, NotFound, PayloadTooLarge, PreconditionFailed};
+use crate::openapi::{Conflict, Forbidden, NotFound, PayloadTooLarge, PreconditionFailed, TagName};
 use crate::pagination::{PageParams, Paged};
 use crate::state::AppState;
 
@@ -50,7 +50,7 @@ pub(crate) struct CreateNoteIn {
     /// Up to 20 tags of 1–50 characters `[a-z0-9_-]` (lower-cased on the way in; duplicates
     /// are ignored).
     #[serde(default)]
-    #[schema(max_items = 100, value_type = Vec<String>)]
+    #[schema(max_items = 100, value_type = Vec<TagName>)]
     #[garde(length(max = 100))]
     tags: Vec<String>,
     /// Pinned notes are for clients to show first.
@@ -81,7 +81,7 @@ pub(crate) struct UpdateNoteIn {
     #[garde(skip)]
     body: Option<String>,
     /// The complete new set of tags. `null` leaves them; `[]` removes them all.
-    #[schema(max_items = 100)]
+    #[schema(max_items = 100, value_type = Option<Vec<TagName>>)]
     #[garde(length(max = 100))]
     tags: Option<Vec<String>>,
     /// Pin or unpin.
@@ -114,7 +114,7 @@ pub(crate) struct NoteFilters {
     #[garde(inner(length(chars, max = 200)))]
     q: Option<String>,
     /// Only notes carrying this tag (case-insensitive).
-    #[param(max_length = 50)]
+    #[param(min_length = 1, max_length = 50, pattern = "^[A-Za-z0-9_-]+$")]
     #[garde(skip)]
     tag: Option<String>,
     /// Only notes attached to this board.

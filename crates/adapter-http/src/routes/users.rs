@@ -62,11 +62,20 @@ pub(crate) fn user_response(status: StatusCode, user: &User) -> Response {
 #[derive(Debug, Deserialize, ToSchema, garde::Validate)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct CreateUserIn {
-    /// Unique, case-insensitive.
-    #[schema(max_length = 254)]
+    /// Unique, case-insensitive: one `@` with text before it, and a domain with a dot neither
+    /// first nor last; no whitespace or control characters.
+    #[schema(
+        max_length = 254,
+        pattern = r"^[^\s@\x00-\x1F\x7F-\x9F]+@[^\s@.\x00-\x1F\x7F-\x9F][^\s@\x00-\x1F\x7F-\x9F]*\.[^\s@\x00-\x1F\x7F-\x9F]*[^\s@.\x00-\x1F\x7F-\x9F]$"
+    )]
     #[garde(length(max = 254))]
     email: String,
-    #[schema(min_length = 1, max_length = 100)]
+    /// One line, not blank; surrounding whitespace is trimmed.
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\x00-\x1F\x7F-\x9F]*$"
+    )]
     #[garde(length(chars, min = 1, max = 100))]
     display_name: String,
     /// Omit for an account that signs in only through SSO.
@@ -82,7 +91,12 @@ pub(crate) struct CreateUserIn {
 #[derive(Debug, Deserialize, ToSchema, garde::Validate)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct UpdateUserIn {
-    #[schema(min_length = 1, max_length = 100)]
+    /// One line, not blank; surrounding whitespace is trimmed.
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\x00-\x1F\x7F-\x9F]*$"
+    )]
     #[garde(inner(length(chars, min = 1, max = 100)))]
     display_name: Option<String>,
     #[schema(pattern = "^(admin|member)$")]

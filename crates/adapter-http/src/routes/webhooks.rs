@@ -19,7 +19,7 @@ use super::board_dto::{created, field, tagged};
 use crate::auth::Auth;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiPath, ApiQuery, IfMatch};
-use crate::openapi::{Conflict, Forbidden, NotFound, PreconditionFailed};
+use crate::openapi::{Conflict, EventTypePattern, Forbidden, NotFound, PreconditionFailed};
 use crate::pagination::{PageParams, Paged};
 use crate::state::AppState;
 
@@ -38,16 +38,21 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
 pub(crate) struct CreateWebhookIn {
     /// Where deliveries are sent (`POST`): an `http` or `https` URL, without credentials. Loopback,
     /// private and link-local addresses are refused unless the server allows them.
-    #[schema(max_length = 2000, example = "https://hooks.example.com/corkboard")]
-    #[garde(length(max = 2000))]
+    #[schema(
+        max_length = 2000,
+        format = "uri",
+        pattern = r"^[Hh][Tt][Tt][Pp][Ss]?://[^\s#]+$",
+        example = "https://hooks.example.com/corkboard"
+    )]
+    #[garde(length(chars, max = 2000))]
     url: String,
     /// Which events: `*`, `resource.*` (e.g. `card.*`) or exact types (`card.moved`).
-    #[schema(min_items = 1, max_items = 50, example = json!(["card.*", "note.created"]))]
+    #[schema(min_items = 1, max_items = 50, value_type = Vec<EventTypePattern>, example = json!(["card.*", "note.created"]))]
     #[garde(length(min = 1, max = 50))]
     event_types: Vec<String>,
-    /// What it is for.
+    /// What it is for: one line (no control characters), may be empty.
     #[serde(default)]
-    #[schema(max_length = 500)]
+    #[schema(max_length = 500, pattern = r"^[^\x00-\x1F\x7F-\x9F]*$")]
     #[garde(length(chars, max = 500))]
     description: String,
     /// Deliver from the start (default `true`).
@@ -64,16 +69,16 @@ const fn yes() -> bool {
 #[derive(Debug, Deserialize, ToSchema, garde::Validate)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct UpdateWebhookIn {
-    /// A new target.
-    #[schema(max_length = 2000)]
-    #[garde(inner(length(max = 2000)))]
+    /// A new target, as for a new subscription.
+    #[schema(max_length = 2000, format = "uri", pattern = r"^[Hh][Tt][Tt][Pp][Ss]?://[^\s#]+$")]
+    #[garde(inner(length(chars, max = 2000)))]
     url: Option<String>,
     /// New event types (the whole list).
-    #[schema(min_items = 1, max_items = 50)]
+    #[schema(min_items = 1, max_items = 50, value_type = Option<Vec<EventTypePattern>>)]
     #[garde(inner(length(min = 1, max = 50)))]
     event_types: Option<Vec<String>>,
-    /// A new description.
-    #[schema(max_length = 500)]
+    /// A new description, as for a new subscription.
+    #[schema(max_length = 500, pattern = r"^[^\x00-\x1F\x7F-\x9F]*$")]
     #[garde(inner(length(chars, max = 500)))]
     description: Option<String>,
     /// Turn deliveries on or off. Turning a subscription on that was turned off for failing

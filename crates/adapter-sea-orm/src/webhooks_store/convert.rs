@@ -27,7 +27,7 @@ pub(super) fn webhook_from_row(row: webhook::Model) -> Result<Webhook, RepoError
         id: WebhookId::from_uuid(row.id),
         owner_id: UserId::from_uuid(row.owner_id),
         // Stored targets passed the policy when written; the sender checks addresses again.
-        url: TargetUrl::parse(&row.url, true).map_err(corrupt("webhook url"))?,
+        url: TargetUrl::stored(&row.url).map_err(corrupt("webhook url"))?,
         description: row.description,
         event_types: event_types(&row.event_types)?,
         secret: secret(&row.secret)?,

@@ -10,12 +10,13 @@ use uuid::Uuid;
 use super::address::is_public;
 
 /// Where a webhook's deliveries go: an absolute `http` or `https` URL without credentials or
-/// fragment, at most [`TargetUrl::MAX_LEN`] bytes.
+/// fragment, given in at most [`TargetUrl::MAX_LEN`] characters. It is kept normalised (as
+/// `url` serialises it: percent-encoded, the host in ASCII), which may be longer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TargetUrl(url::Url);
 
 impl TargetUrl {
-    /// The longest URL accepted.
+    /// The most characters a client may send.
     pub const MAX_LEN: usize = 2000;
 
     /// Parses a target. Unless `allow_private`, a host that is itself a loopback, private,
@@ -25,7 +26,7 @@ impl TargetUrl {
     /// # Errors
     /// What is wrong with it, for the client.
     pub fn parse(raw: &str, allow_private: bool) -> Result<Self, String> {
-        if raw.len() > Self::MAX_LEN {
+        if raw.chars().count() > Self::MAX_LEN {
             return Err(format!("at most {} characters", Self::MAX_LEN));
         }
         let url = url::Url::parse(raw).map_err(|e| format!("not an absolute URL: {e}"))?;
@@ -53,6 +54,15 @@ impl TargetUrl {
             }
         }
         Ok(target)
+    }
+
+    /// A target as [`TargetUrl::as_str`] gave it earlier (a stored one): it was checked when it
+    /// was made, and its normalised form may be longer than a client may send.
+    ///
+    /// # Errors
+    /// When it is not a URL at all.
+    pub fn stored(normalised: &str) -> Result<Self, String> {
+        url::Url::parse(normalised).map(Self).map_err(|e| format!("not an absolute URL: {e}"))
     }
 
     /// The URL.

@@ -106,7 +106,7 @@ impl Tag {
     /// # Errors
     /// [`TagError`] when `raw` is blank, too long or holds another character.
     pub fn parse(raw: &str) -> Result<Self, TagError> {
-        let value = raw.trim().to_lowercase();
+        let value = raw.trim().to_ascii_lowercase();
         if value.is_empty() {
             return Err(TagError::Empty);
         }
