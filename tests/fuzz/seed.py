@@ -49,6 +49,9 @@ def main():
     # The run's own identity: no request of the run may change or end it (hooks.py).
     protected = [signed_in["user"]["id"], next(s["id"] for s in sessions if s["current"])]
     token = api.call("POST", "/api/v1/me/tokens", {"name": "fuzz", "scopes": SCOPES})["token"]
+    # Paths name users, tokens, sessions and notifications by a parameter called `id`: it gets one
+    # of each kind (not the run's own token or session).
+    spare_token = api.call("POST", "/api/v1/me/tokens", {"name": "spare", "scopes": ["notes:read"]})["id"]
     api.headers = {"authorization": f"Bearer {token}"}
 
     ids = {}
@@ -77,6 +80,8 @@ def main():
         {"title": "Weekly", "remind_at": "2030-01-07T09:00:00Z", "timezone": "Europe/Paris",
          "recurrence": "FREQ=WEEKLY;BYDAY=MO"},
     )["id"]
+    # Due at once: its firing makes a notification.
+    api.call("POST", "/api/v1/reminders", {"title": "Due", "remind_at": "2020-01-01T00:00:00Z", "timezone": "UTC"})
     # The events above reach the webhook within a poll interval: one of them is the delivery.
     for _ in range(100):
         deliveries = api.call("GET", f"/api/v1/webhooks/{ids['webhook_id']}/deliveries")["items"]
@@ -87,10 +92,20 @@ def main():
     else:
         sys.exit("no webhook delivery was queued within 10 s")
 
+    for _ in range(100):
+        notifications = api.call("GET", "/api/v1/notifications")["items"]
+        if notifications:
+            break
+        time.sleep(0.1)
+    else:
+        sys.exit("the due reminder made no notification within 10 s")
+    ids["id"] = [ids["user_id"], spare_token, notifications[0]["id"]]
+
     lines = ["# Made by tests/fuzz/seed.py for one run.", ""]
     lines.append("[dictionaries]")
     for name, value in ids.items():
-        lines.append(f'{name} = {{ values = ["{value}"] }}')
+        values = ", ".join(f'"{v}"' for v in (value if isinstance(value, list) else [value]))
+        lines.append(f"{name} = {{ values = [{values}] }}")
     lines += ["", "[[operations]]", 'exclude-method = "DELETE"', "[operations.parameters]"]
     for name in ids:
         lines.append(f'"path.{name}" = {{ dictionary = "{name}", probability = 0.9 }}')

@@ -46,7 +46,7 @@ const KEPT_HEADERS: [HeaderName; 3] = [header::CONTENT_TYPE, header::ETAG, heade
 
 /// Which routes take POST and PATCH, by template (`/boards/{board_id}/cards`, without
 /// [`API_PREFIX`]), as the API's document lists them.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct Operations(HashMap<String, (bool, bool)>);
 
 impl Operations {

@@ -41,7 +41,7 @@ problem_responses! {
 }
 
 /// Declares a string schema with a pattern, for what the derive cannot annotate itself: the items
-/// of an array (`#[schema(value_type = Vec<Tag>)]`). Each becomes a named component.
+/// of an array (`#[schema(value_type = Vec<TagName>)]`). Each becomes a named component.
 macro_rules! string_schemas {
     ($($name:ident { max: $max:literal, pattern: $pattern:literal } => $description:literal),+ $(,)?) => {$(
         #[doc = $description]

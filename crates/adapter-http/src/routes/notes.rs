@@ -50,8 +50,8 @@ pub(crate) struct CreateNoteIn {
     /// Up to 20 tags of 1–50 characters `[a-z0-9_-]` (lower-cased on the way in; duplicates
     /// are ignored).
     #[serde(default)]
-    #[schema(max_items = 100, value_type = Vec<TagName>)]
-    #[garde(length(max = 100))]
+    #[schema(max_items = 20, value_type = Vec<TagName>)]
+    #[garde(length(max = 20))]
     tags: Vec<String>,
     /// Pinned notes are for clients to show first.
     #[serde(default)]
@@ -81,8 +81,8 @@ pub(crate) struct UpdateNoteIn {
     #[garde(skip)]
     body: Option<String>,
     /// The complete new set of tags. `null` leaves them; `[]` removes them all.
-    #[schema(max_items = 100, value_type = Option<Vec<TagName>>)]
-    #[garde(length(max = 100))]
+    #[schema(max_items = 20, value_type = Option<Vec<TagName>>)]
+    #[garde(length(max = 20))]
     tags: Option<Vec<String>>,
     /// Pin or unpin.
     #[garde(skip)]
