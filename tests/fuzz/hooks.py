@@ -73,8 +73,13 @@ UNSAYABLE_FIELD_ERRORS = [
     re.compile(r"must be in the future|must be earlier than"),
     # The IANA time zone database and the RRULE grammar.
     re.compile(r"is not an IANA time zone name|^recurrence:"),
-    # Where a webhook may point: names that resolve to loopback, private or link-local addresses.
+    # Where a webhook may point: names that resolve to loopback, private or link-local addresses;
+    # and the host and port grammar (IDNA, IP literals, ports up to 65535).
     re.compile(r"must not point at a loopback, private or link-local address"),
+    re.compile(
+        r"^url: not an absolute URL: (empty host|invalid port number|invalid international domain name"
+        r"|invalid IPv4 address|invalid IPv6 address|invalid domain character)"
+    ),
     # No text anywhere may hold U+0000 (PostgreSQL cannot store it); the document's patterns do
     # not repeat that for every string.
     re.compile(r"must not contain NUL"),
@@ -121,9 +126,9 @@ def _protected_ids():
         return frozenset(line.strip() for line in ids if line.strip())
 
 
-# The run's own user and session (tests/fuzz/seed.py): a generated request that would change or
-# end them (a new password or role for the administrator, its session revoked) names another id
-# instead, so the run keeps its credentials to the end.
+# The run's own user, session and token (tests/fuzz/seed.py): a generated request that would
+# change or end them (a new password or role for the administrator, its session or token revoked)
+# names another id instead, so the run keeps its credentials to the end.
 PROTECTED_IDS = _protected_ids()
 
 
@@ -131,7 +136,7 @@ PROTECTED_IDS = _protected_ids()
 def before_call(ctx, case, **kwargs):
     """A valid `Idempotency-Key` is made unique: the generator repeats short keys ("0") with
     other bodies, which the API rightly refuses as a reused key (422) before the handler runs.
-    Keys that break the document's pattern are sent as generated. Writes aimed at the run's own
+    Keys of requests generated as invalid are sent as generated. Writes aimed at the run's own
     identity are aimed at an unknown id."""
     headers = case.headers or {}
     if case.meta is not None and case.meta.generation.mode.is_positive and "Idempotency-Key" in headers:

@@ -47,7 +47,7 @@ target_dir=${CARGO_TARGET_DIR:-$root/target}
 backends=${FUZZ_BACKENDS:-sqlite postgres}
 max_examples=${FUZZ_MAX_EXAMPLES:-100}
 seed=${FUZZ_SEED:-1}
-# Every check Schemathesis has, but two (decision 0054): `positive_data_acceptance` gives way to
+# Every check Schemathesis has, but two (decision 0055): `positive_data_acceptance` gives way to
 # ours, `schema_valid_accepted` (tests/fuzz/hooks.py), which knows the refusals no schema can
 # state; `object_level_authorization` needs a second caller's credentials (the API tests prove
 # that another user's ids are 404).

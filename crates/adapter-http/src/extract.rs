@@ -213,9 +213,10 @@ fn bad_if_match() -> ApiError {
 fn parse_etag(raw: &str) -> Option<Version> {
     let tag = raw.strip_prefix("W/").unwrap_or(raw);
     let digits = tag.strip_prefix('"')?.strip_suffix('"')?;
-    let canonical =
-        (1..=18).contains(&digits.len()) && !digits.starts_with('0') && digits.bytes().all(|b| b.is_ascii_digit());
-    canonical.then(|| digits.parse().ok().map(Version::new)).flatten()
+    if !(1..=18).contains(&digits.len()) || digits.starts_with('0') || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    digits.parse().ok().map(Version::new)
 }
 
 /// The `ETag` header value for a version.

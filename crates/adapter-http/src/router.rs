@@ -34,7 +34,7 @@ pub(crate) const API_PREFIX: &str = "/api/v1";
 pub(crate) fn api_router(state: Option<&AppState>) -> (Router<AppState>, utoipa::openapi::OpenApi) {
     let mut v1 = routes::api();
     if let Some(state) = state {
-        let operations = Arc::new(idempotency::Operations::of(&routes::api().split_for_parts().1));
+        let operations = Arc::new(idempotency::Operations::of(v1.get_openapi()));
         v1 = v1
             .layer(axum::middleware::from_fn_with_state((state.clone(), operations), idempotency::middleware))
             .layer(axum::middleware::from_fn_with_state(state.clone(), rate_limit::api));

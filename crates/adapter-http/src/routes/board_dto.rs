@@ -452,6 +452,9 @@ mod tests {
         assert_eq!(parse("-3"), Some(-3));
         assert_eq!(parse("3.0"), Some(3));
         assert_eq!(parse("3e2"), Some(300));
+        assert_eq!(parse("-0.0"), Some(0));
+        assert_eq!(parse("9.2e18"), Some(9_200_000_000_000_000_000));
+        assert_eq!(parse("-9.3e18"), None);
         assert_eq!(parse("3.5"), None);
         assert_eq!(parse("1e19"), None);
         assert_eq!(parse("18446744073709551615"), None);

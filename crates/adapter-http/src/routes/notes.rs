@@ -114,7 +114,7 @@ pub(crate) struct NoteFilters {
     #[garde(inner(length(chars, max = 200)))]
     q: Option<String>,
     /// Only notes carrying this tag (case-insensitive).
-    #[param(min_length = 1, max_length = 50, pattern = "^[A-Za-z0-9_-]+$")]
+    #[param(value_type = Option<TagName>)]
     #[garde(skip)]
     tag: Option<String>,
     /// Only notes attached to this board.

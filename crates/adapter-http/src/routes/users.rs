@@ -66,9 +66,9 @@ pub(crate) struct CreateUserIn {
     /// first nor last; no whitespace or control characters.
     #[schema(
         max_length = 254,
-        pattern = r"^[^\s@\x00-\x1F\x7F-\x9F]+@[^\s@.\x00-\x1F\x7F-\x9F][^\s@\x00-\x1F\x7F-\x9F]*\.[^\s@\x00-\x1F\x7F-\x9F]*[^\s@.\x00-\x1F\x7F-\x9F]$"
+        pattern = r"^[^@\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]+@[^@\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000.][^@\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*\.[^@\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*[^@\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000.]$"
     )]
-    #[garde(length(max = 254))]
+    #[garde(length(chars, max = 254))]
     email: String,
     /// One line, not blank; surrounding whitespace is trimmed.
     #[schema(

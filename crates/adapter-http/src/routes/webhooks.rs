@@ -40,8 +40,7 @@ pub(crate) struct CreateWebhookIn {
     /// private and link-local addresses are refused unless the server allows them.
     #[schema(
         max_length = 2000,
-        format = "uri",
-        pattern = r"^[Hh][Tt][Tt][Pp][Ss]?://[^\s#]+$",
+        pattern = r"^[Hh][Tt][Tt][Pp][Ss]?://[^/?#@\\\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]+([/?][^#\\\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*)?$",
         example = "https://hooks.example.com/corkboard"
     )]
     #[garde(length(chars, max = 2000))]
@@ -70,7 +69,10 @@ const fn yes() -> bool {
 #[serde(deny_unknown_fields)]
 pub(crate) struct UpdateWebhookIn {
     /// A new target, as for a new subscription.
-    #[schema(max_length = 2000, format = "uri", pattern = r"^[Hh][Tt][Tt][Pp][Ss]?://[^\s#]+$")]
+    #[schema(
+        max_length = 2000,
+        pattern = r"^[Hh][Tt][Tt][Pp][Ss]?://[^/?#@\\\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]+([/?][^#\\\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*)?$"
+    )]
     #[garde(inner(length(chars, max = 2000)))]
     url: Option<String>,
     /// New event types (the whole list).

@@ -29,6 +29,11 @@ impl TargetUrl {
         if raw.chars().count() > Self::MAX_LEN {
             return Err(format!("at most {} characters", Self::MAX_LEN));
         }
+        // The URL parser would drop or rewrite these (tabs and newlines removed, `\` read as `/`):
+        // a target is taken as written or not at all.
+        if raw.chars().any(|c| c.is_whitespace() || c.is_control() || c == '\\') {
+            return Err("must not contain whitespace, control characters or `\\`".into());
+        }
         let url = url::Url::parse(raw).map_err(|e| format!("not an absolute URL: {e}"))?;
         if !matches!(url.scheme(), "http" | "https") {
             return Err("must be an http or https URL".into());

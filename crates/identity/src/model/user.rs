@@ -41,11 +41,15 @@ pub struct Email(String);
 
 impl Email {
     /// Parses an address: one `@` with text on both sides, a dot in the domain, at most 254
-    /// characters, no whitespace.
+    /// characters (as given, surrounding whitespace trimmed), no whitespace or control character.
     pub fn parse(raw: &str) -> Result<Self, IdentityError> {
-        let email = raw.trim().to_lowercase();
+        let given = raw.trim();
         let invalid = || IdentityError::invalid("email", "must be an email address");
-        if email.len() > 254 || email.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        if given.chars().count() > 254 {
+            return Err(invalid());
+        }
+        let email = given.to_lowercase();
+        if email.chars().any(|c| c.is_whitespace() || c.is_control()) {
             return Err(invalid());
         }
         let (local, domain) = email.split_once('@').ok_or_else(invalid)?;

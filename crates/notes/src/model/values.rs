@@ -93,7 +93,7 @@ pub enum TagError {
     },
 }
 
-/// A tag: 1–50 characters of `[a-z0-9_-]`, trimmed and lower-cased on the way in.
+/// A tag: 1–50 characters of `[A-Za-z0-9_-]`, lower-cased (ASCII) on the way in.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Tag(String);
 
@@ -101,12 +101,13 @@ impl Tag {
     /// The most characters a tag holds.
     pub const MAX_CHARS: usize = 50;
 
-    /// Checks `raw` and wraps it, trimmed and lower-cased.
+    /// Checks `raw` and wraps it, lower-cased. Surrounding whitespace is refused, as the API's
+    /// document says.
     ///
     /// # Errors
-    /// [`TagError`] when `raw` is blank, too long or holds another character.
+    /// [`TagError`] when `raw` is empty, too long or holds another character.
     pub fn parse(raw: &str) -> Result<Self, TagError> {
-        let value = raw.trim().to_ascii_lowercase();
+        let value = raw.to_ascii_lowercase();
         if value.is_empty() {
             return Err(TagError::Empty);
         }
@@ -247,11 +248,13 @@ mod tests {
 
     #[test]
     fn tags_are_lower_cased_checked_sorted_and_deduplicated() {
-        let tags = Tags::parse(&["Rust", " web-dev ", "rust", "a_b"]).unwrap();
+        let tags = Tags::parse(&["Rust", "web-dev", "rust", "a_b"]).unwrap();
         assert_eq!(tags.to_strings(), ["a_b", "rust", "web-dev"]);
         assert_eq!(Tag::parse("c++"), Err(TagError::BadCharacter));
         assert_eq!(Tag::parse("ünï"), Err(TagError::BadCharacter));
-        assert_eq!(Tag::parse(" "), Err(TagError::Empty));
+        assert_eq!(Tag::parse("\u{212A}"), Err(TagError::BadCharacter), "the Kelvin sign is not a k");
+        assert_eq!(Tag::parse(" web-dev "), Err(TagError::BadCharacter));
+        assert_eq!(Tag::parse(""), Err(TagError::Empty));
         assert_eq!(Tag::parse(&"a".repeat(51)), Err(TagError::TooLong { max: 50 }));
         let many: Vec<String> = (0..21).map(|i| format!("t{i}")).collect();
         assert_eq!(Tags::parse(&many), Err(TagError::TooMany { max: 20 }));
