@@ -244,3 +244,46 @@ fn idempotent(operation: &mut utoipa::openapi::path::Operation) {
 pub fn openapi() -> utoipa::openapi::OpenApi {
     crate::router::api_router(None).1
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::Value;
+
+    /// The house patterns (`routes::board_dto`'s module comment). utoipa takes a pattern only as a
+    /// literal, so every field repeats one; this proves the copies agree.
+    const ONE_LINE: &str = r"^[^\x00-\x1F\x7F-\x9F]*[^\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\x00-\x1F\x7F-\x9F]*$";
+    const NOT_BLANK: &str = r"[^\t-\r \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]";
+    /// Control characters and Unicode `White_Space`, spelled out: ECMA's `\s` is another set.
+    const CONTROL_OR_SPACE: &str = r"\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000";
+
+    fn patterns(value: &Value, found: &mut Vec<String>) {
+        match value {
+            Value::Object(members) => {
+                for (name, member) in members {
+                    match (name.as_str(), member) {
+                        ("pattern", Value::String(pattern)) => found.push(pattern.clone()),
+                        _ => patterns(member, found),
+                    }
+                }
+            }
+            Value::Array(items) => items.iter().for_each(|item| patterns(item, found)),
+            _ => {}
+        }
+    }
+
+    #[test]
+    fn every_copy_of_a_house_pattern_is_the_same() {
+        let doc = serde_json::to_value(super::openapi()).expect("the document is JSON");
+        let mut found = Vec::new();
+        patterns(&doc, &mut found);
+        let spaced: Vec<_> = found.iter().filter(|p| p.contains(r"\u3000")).collect();
+        assert!(spaced.iter().filter(|p| **p == ONE_LINE).count() >= 10, "{spaced:#?}");
+        for pattern in spaced {
+            assert!(
+                pattern == ONE_LINE || pattern == NOT_BLANK || pattern.contains(CONTROL_OR_SPACE),
+                "a pattern spells white space its own way: {pattern}"
+            );
+        }
+        assert!(!found.iter().any(|p| p.contains(r"\s")), "`\\s` means another set in ECMA-262 than in Rust");
+    }
+}
