@@ -55,7 +55,6 @@ def problem_document(ctx, response, case):
     return None
 
 
-
 # Why the server may refuse a request that its document calls valid (400 or 422). Each is a rule
 # no JSON Schema can state; anything else means the document is laxer than the server.
 UNSAYABLE_CODES = {
