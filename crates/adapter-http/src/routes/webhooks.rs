@@ -36,8 +36,9 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
 #[derive(Debug, Deserialize, ToSchema, garde::Validate)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct CreateWebhookIn {
-    /// Where deliveries are sent (`POST`): an `http` or `https` URL, without credentials. Loopback,
-    /// private and link-local addresses are refused unless the server allows them.
+    /// Where deliveries are sent (`POST`): an `http` or `https` URL, without credentials, fragment,
+    /// whitespace, control characters or `\`. Loopback, private and link-local addresses are
+    /// refused unless the server allows them. Kept as normalised (percent-encoded).
     #[schema(
         max_length = 2000,
         pattern = r"^[Hh][Tt][Tt][Pp][Ss]?://[^/?#@\\\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]+([/?][^#\\\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*)?$",
