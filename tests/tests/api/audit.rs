@@ -86,6 +86,11 @@ async fn filters_combine_and_pages_follow_the_cursor() {
         assert_eq!(actions(&rest.expect(200).body), ["board.created"]);
         let none = admin.get("/api/v1/audit?resource_type=board&from=2100-01-01T00:00:00Z").await.expect(200);
         assert!(actions(&none.body).is_empty());
+        // Filters are bounded in characters, as documented: 100 four-byte ones pass, 101 do not.
+        let wide = "%F0%9D%90%93".repeat(100);
+        assert!(actions(&admin.get(&format!("/api/v1/audit?resource_type={wide}")).await.expect(200).body).is_empty());
+        let over = admin.get(&format!("/api/v1/audit?action={wide}%F0%9D%90%93")).await;
+        assert_eq!(over.expect_problem(422, "VALIDATION_FAILED").body["errors"][0]["field"], "action");
     }
 }
 

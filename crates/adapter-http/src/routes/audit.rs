@@ -93,11 +93,11 @@ pub(crate) struct AuditQuery {
     actor: Option<Uuid>,
     /// Events with exactly this action (`card.moved`).
     #[param(max_length = 100)]
-    #[garde(inner(length(max = 100)))]
+    #[garde(inner(length(chars, max = 100)))]
     action: Option<String>,
     /// Events about this kind of resource (`card`).
     #[param(max_length = 100)]
-    #[garde(inner(length(max = 100)))]
+    #[garde(inner(length(chars, max = 100)))]
     resource_type: Option<String>,
     /// Events about this resource.
     #[garde(skip)]

@@ -26,10 +26,10 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
 #[serde(deny_unknown_fields)]
 pub(crate) struct LoginIn {
     #[schema(max_length = 254)]
-    #[garde(length(max = 254))]
+    #[garde(length(chars, max = 254))]
     email: String,
     #[schema(max_length = 1024)]
-    #[garde(length(max = 1024))]
+    #[garde(length(chars, max = 1024))]
     password: String,
 }
 
