@@ -9,7 +9,7 @@
 # (`apt-get install chromium`). Installs the node packages from the committed lockfiles when they
 # are missing. Settings (all optional):
 #   E2E_DATABASE_URL  a database the test may drop and recreate
-#                     (default postgres://postgres@127.0.0.1:5432/corkboard_e2e)
+#                     (default postgres://postgres@127.0.0.1:5432/corkboard_e2e_<pid>, the run's own)
 #   E2E_REDIS_URL     (default redis://127.0.0.1:6379; keys under a prefix of this run, removed after)
 #   CHROMIUM_PATH     (default /usr/bin/chromium)
 #   E2E_RELEASE=1     test the release binary instead of the debug one
@@ -20,7 +20,7 @@ cd "$(dirname "$0")/../.."
 root=$PWD
 e2e=$root/tests/e2e
 
-db_url=${E2E_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/corkboard_e2e}
+db_url=${E2E_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/corkboard_e2e_$$}
 redis_url=${E2E_REDIS_URL:-redis://127.0.0.1:6379}
 export CHROMIUM_PATH=${CHROMIUM_PATH:-/usr/bin/chromium}
 

@@ -14,7 +14,8 @@
 # is stopped by its PID when the script ends. Settings (all optional):
 #   FUZZ_BACKENDS        "sqlite postgres" (default) or either one
 #   FUZZ_DATABASE_URL    a PostgreSQL database the run may drop and recreate
-#                        (default: corkboard_fuzz next to TEST_DATABASE_URL, else on 127.0.0.1)
+#                        (default: corkboard_fuzz_<pid> next to TEST_DATABASE_URL, else on
+#                        127.0.0.1; a name of the run's own, so runs may share a server)
 #   FUZZ_REDIS_URL       (default TEST_REDIS_URL, else redis://127.0.0.1:6379; keys under a prefix
 #                        of this run, removed after)
 #   FUZZ_MAX_EXAMPLES    test cases per operation and phase (default 100)
@@ -83,9 +84,9 @@ redis_prefix="cbfuzz:$$:$RANDOM:"
 if [[ -n "${FUZZ_DATABASE_URL:-}" ]]; then
   db_url=$FUZZ_DATABASE_URL
 elif [[ -n "${TEST_DATABASE_URL:-}" ]]; then
-  db_url="${TEST_DATABASE_URL%/*}/corkboard_fuzz"
+  db_url="${TEST_DATABASE_URL%/*}/corkboard_fuzz_$$"
 else
-  db_url=postgres://postgres@127.0.0.1:5432/corkboard_fuzz
+  db_url=postgres://postgres@127.0.0.1:5432/corkboard_fuzz_$$
 fi
 db_name=${db_url##*/}
 db_name=${db_name%%\?*}

@@ -100,9 +100,27 @@ impl Api {
 
     /// `GET path`, the raw body.
     pub(crate) async fn get_bytes(&self, path: &str) -> anyhow::Result<Vec<u8>> {
-        let res = self.http.get(format!("{}{path}", self.base)).bearer_auth(&self.token).send().await?;
+        self.get_encoded(path, None).await
+    }
+
+    /// The bytes of `path` as sent when asked for with `Accept-Encoding: gzip` (compressed;
+    /// this client does not decompress).
+    pub(crate) async fn get_gzip(&self, path: &str) -> anyhow::Result<Vec<u8>> {
+        self.get_encoded(path, Some("gzip")).await
+    }
+
+    async fn get_encoded(&self, path: &str, encoding: Option<&str>) -> anyhow::Result<Vec<u8>> {
+        let mut req = self.http.get(format!("{}{path}", self.base)).bearer_auth(&self.token);
+        if let Some(encoding) = encoding {
+            req = req.header(reqwest::header::ACCEPT_ENCODING, encoding);
+        }
+        let res = req.send().await?;
         if !res.status().is_success() {
             bail!("GET {path}: {}", res.status());
+        }
+        let sent = res.headers().get(reqwest::header::CONTENT_ENCODING).and_then(|v| v.to_str().ok());
+        if sent != encoding {
+            bail!("GET {path}: asked for encoding {encoding:?}, got {sent:?}");
         }
         Ok(res.bytes().await?.to_vec())
     }

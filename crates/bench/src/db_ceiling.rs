@@ -1,7 +1,9 @@
 //! The database ceilings: the statements one `GET /api/v1/boards/{id}` sends, in the same order
 //! with the same parameters, run through a raw sqlx pool (prepared statements, cached per
 //! connection) of the same size as the server's, at the same concurrency levels, timed in this
-//! process. No HTTP, no ORM, no JSON: what the database alone allows.
+//! process. No HTTP, no ORM, no JSON: what the database alone allows. The ceiling server
+//! (`ceiling.rs`) runs the unchanged board's set through the same [`Fetcher`] before answering
+//! the board's bytes: the same ceiling, end to end.
 //!
 //! A fetch sends one of two sets ([`Fetch`]). Both start with the bearer token read with its
 //! owner (`identity_store/queries.rs`). Reading the whole view then reads the caller's
@@ -289,29 +291,39 @@ macro_rules! fetch_once {
     }};
 }
 
-/// One board fetch's statements; the number of values received.
-async fn fetch(pool: &Pool, sqls: &Sqls, ids: &Ids, what: Fetch) -> anyhow::Result<usize> {
-    Ok(match pool {
-        Pool::Postgres(p) => fetch_once!(p, sqls, ids, what),
-        Pool::Sqlite(p) => fetch_once!(p, sqls, ids, what),
-    })
+/// One board fetch's statements, ready to run again and again: the pool, their text for its
+/// backend, and the values they are run with. Shared by the ceilings measured in this process
+/// and by the ceiling server's handler (`ceiling.rs`).
+#[derive(Clone)]
+pub(crate) struct Fetcher {
+    pool: Pool,
+    sqls: Arc<Sqls>,
+    ids: Arc<Ids>,
+}
+
+impl Fetcher {
+    pub(crate) fn new(pool: &Pool, ids: Ids) -> Self {
+        Self { pool: pool.clone(), sqls: Arc::new(Sqls::new(pool)), ids: Arc::new(ids) }
+    }
+
+    /// One board fetch's statements; the number of values received.
+    pub(crate) async fn run(&self, what: Fetch) -> anyhow::Result<usize> {
+        let (sqls, ids) = (&*self.sqls, &*self.ids);
+        Ok(match &self.pool {
+            Pool::Postgres(p) => fetch_once!(p, sqls, ids, what),
+            Pool::Sqlite(p) => fetch_once!(p, sqls, ids, what),
+        })
+    }
 }
 
 /// One board fetch's statements at `connections` concurrent callers for `seconds`.
-pub(crate) async fn measure(
-    pool: &Pool,
-    ids: &Ids,
-    what: Fetch,
-    connections: u32,
-    seconds: u64,
-) -> anyhow::Result<Figures> {
-    let sqls = Arc::new(Sqls::new(pool));
+pub(crate) async fn measure(fetcher: &Fetcher, what: Fetch, connections: u32, seconds: u64) -> anyhow::Result<Figures> {
     // Warm: prepare every statement on the connections before the clock starts.
-    fetch(pool, &sqls, ids, what).await.context("the database ceiling's statements failed")?;
-    let (pool, ids) = (pool.clone(), ids.clone());
+    fetcher.run(what).await.context("the database ceiling's statements failed")?;
+    let fetcher = fetcher.clone();
     timed(connections, seconds, move || {
-        let (pool, sqls, ids) = (pool.clone(), sqls.clone(), ids.clone());
-        async move { fetch(&pool, &sqls, &ids, what).await.map(drop) }
+        let fetcher = fetcher.clone();
+        async move { fetcher.run(what).await.map(drop) }
     })
     .await
 }

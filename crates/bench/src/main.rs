@@ -2,8 +2,8 @@
 //! PostgreSQL + Redis (or on the embedded SQLite default), seeds it through the API, drives load
 //! with `wrk` from a second process on loopback, measures the ceilings the figures are divided by
 //! in the same run (a bare Axum server returning the same bytes, and the board fetch's SQL through
-//! a raw pooled driver), and writes a Markdown report. A tool, not a test: nothing here runs under
-//! `cargo test`, and it links no server crate, it drives the binary.
+//! a raw pooled driver, alone and behind bare Axum), and writes a Markdown report. A tool, not a
+//! test: nothing here runs under `cargo test`, and it links no server crate, it drives the binary.
 //!
 //! Method and targets: `docs/performance.md` and `docs/decisions/0030-benchmark-method.md`.
 
@@ -32,8 +32,9 @@ struct Cli {
 enum Command {
     /// Run the whole benchmark and write the report.
     Run(RunArgs),
-    /// Serve fixed bytes from memory with a bare Axum router (the framework ceiling); started by
-    /// `run` as a process of its own.
+    /// Serve fixed bytes from memory with a bare Axum router (the framework ceiling), and with
+    /// `--database-url` the same bytes after an unchanged board fetch's statements through raw
+    /// sqlx (its database ceiling, end to end); started by `run` as a process of its own.
     CeilingServer {
         /// Address to listen on.
         #[arg(long)]
@@ -41,9 +42,15 @@ enum Command {
         /// The bytes answered on `GET /health/live`.
         #[arg(long)]
         health: PathBuf,
-        /// The bytes answered on `GET /board`.
+        /// The bytes answered on `GET /board` and `GET /board/unchanged`.
         #[arg(long)]
         board: PathBuf,
+        /// The compressed bytes answered on `GET /board/unchanged/gzip`.
+        #[arg(long)]
+        board_gzip: PathBuf,
+        /// The server's database, for the `/board/unchanged` routes.
+        #[command(flatten)]
+        database: ceiling::Database,
     },
     /// Accept OTLP/HTTP trace exports and drop them, to measure a server exporting traces
     /// (`run --server-env OTEL_EXPORTER_OTLP_ENDPOINT=http://{listen}`).
@@ -121,7 +128,10 @@ fn main() -> anyhow::Result<()> {
     let runtime = tokio::runtime::Runtime::new()?;
     match cli.command {
         Command::Run(args) => runtime.block_on(run::run(args)),
-        Command::CeilingServer { listen, health, board } => runtime.block_on(ceiling::serve(listen, &health, &board)),
+        Command::CeilingServer { listen, health, board, board_gzip, database } => {
+            let bodies = ceiling::Bodies { health: &health, board: &board, board_gzip: &board_gzip };
+            runtime.block_on(ceiling::serve(listen, &bodies, &database))
+        }
         Command::OtlpSink { listen } => runtime.block_on(otlp_sink::serve(listen)),
     }
 }

@@ -41,6 +41,8 @@ pub(crate) struct Results {
     pub(crate) sizes: Sizes,
     pub(crate) seed_seconds: f64,
     pub(crate) board_bytes: usize,
+    /// The 500-card board gzip-compressed, as sent to a client that accepts it.
+    pub(crate) board_gzip_bytes: usize,
     pub(crate) large_bytes: usize,
     /// Fresh after start, idle after seeding, at the end (with the high-water mark).
     pub(crate) memory: [Memory; 3],
@@ -53,8 +55,13 @@ pub(crate) struct Results {
     pub(crate) health_rounds: Vec<(u32, Vec<f64>)>,
     pub(crate) board_small: Series,
     pub(crate) board_framework: Series,
+    /// Bare Axum running an unchanged board's statements through raw sqlx, then answering the
+    /// same bytes: the database ceiling of that fetch, end to end.
+    pub(crate) board_http_ceiling: Series,
     /// The 500-card board asked for with `Accept-Encoding: gzip`.
     pub(crate) board_gzip: Series,
+    /// The same ceiling answering the compressed bytes.
+    pub(crate) board_gzip_http_ceiling: Series,
     pub(crate) board_db: Series,
     pub(crate) board_db_unchanged: Series,
     pub(crate) board_large: Series,
@@ -150,8 +157,8 @@ pub(crate) fn render(r: &Results) -> String {
     );
     let _ = writeln!(
         o,
-        "| board responses | {} bytes (500 cards), {} bytes (10,000 cards) |",
-        r.board_bytes, r.large_bytes
+        "| board responses | {} bytes (500 cards; {} gzip-compressed), {} bytes (10,000 cards) |",
+        r.board_bytes, r.board_gzip_bytes, r.large_bytes
     );
     let _ = writeln!(
         o,
@@ -165,8 +172,9 @@ pub(crate) fn render(r: &Results) -> String {
     // Targets.
     let health_ratio = ratio(&r.health, &r.health_ceiling, 32);
     let board_ratio = ratio(&r.board_small, &r.board_db, 32);
-    let board_ratio_unchanged = ratio(&r.board_small, &r.board_db_unchanged, 32);
-    let gzip_ratio_unchanged = ratio(&r.board_gzip, &r.board_db_unchanged, 32);
+    let board_ratio_unchanged = ratio(&r.board_small, &r.board_http_ceiling, 32);
+    let gzip_ratio_unchanged = ratio(&r.board_gzip, &r.board_gzip_http_ceiling, 32);
+    let board_ratio_statements = ratio(&r.board_small, &r.board_db_unchanged, 32);
     let board_p99 = r.board_small.at(32).p99_us;
     let large_p50 = r.board_large.at(1).p50_us;
     let (create_c, create) = r.card_create.best_rps();
@@ -190,18 +198,23 @@ pub(crate) fn render(r: &Results) -> String {
         "| 500-card board ≥ 0.8 × database ceiling (reading the whole view), 32 connections | {board_ratio:.2} | {} |",
         met(board_ratio >= 0.8)
     );
-    // What a server with no cost of its own would reach: bare Axum's time to send these bytes
-    // plus the ceiling's time for the statements, one after the other on the same cores.
-    let attainable = ratio_of(1.0, 1.0 + ratio_of(r.board_db_unchanged.at(32).rps(), r.board_framework.at(32).rps()));
     let _ = writeln!(
         o,
-        "| the same against the statements a fetch of an unchanged board sends (the token with its owner, the membership with the revision) | {board_ratio_unchanged:.2} (a server costing nothing but bare Axum's sending of the bytes and the statements would reach about {attainable:.2}) | {} |",
+        "| the same against the database ceiling of a fetch of an unchanged board, end to end: its statements (the token with its owner, the membership with the revision) through raw sqlx behind bare Axum, answering the same bytes | {board_ratio_unchanged:.2} | {} |",
         met(board_ratio_unchanged >= 0.8)
     );
     let _ = writeln!(
         o,
-        "| the same, asked for with `Accept-Encoding: gzip` (as browsers and most clients do) | {gzip_ratio_unchanged:.2} | {} |",
+        "| the same, asked for with `Accept-Encoding: gzip` (as browsers and most clients do), the ceiling answering the same compressed bytes | {gzip_ratio_unchanged:.2} | {} |",
         met(gzip_ratio_unchanged >= 0.8)
+    );
+    // What a server with no cost of its own would reach against the statements alone: bare
+    // Axum's time to send these bytes plus the statements' time, one after the other on the
+    // same cores. The end-to-end ceiling above measures it.
+    let attainable = ratio_of(1.0, 1.0 + ratio_of(r.board_db_unchanged.at(32).rps(), r.board_framework.at(32).rps()));
+    let _ = writeln!(
+        o,
+        "| for comparison: the same against those statements alone, timed in the bench process (no response sent) | {board_ratio_statements:.2} (bare Axum's sending of the bytes plus the statements, one after the other, reaches about {attainable:.2}) | not a target: a fetch must send its bytes (decision 0056) |"
     );
     let _ = writeln!(
         o,
@@ -275,9 +288,12 @@ pub(crate) fn render(r: &Results) -> String {
     table(&mut o, &r.board_db, None, "");
     table(&mut o, &r.board_small, Some(&r.board_db_unchanged), "database: unchanged");
     table(&mut o, &r.board_db_unchanged, None, "");
+    table(&mut o, &r.board_small, Some(&r.board_http_ceiling), "bare Axum + raw sqlx: unchanged");
+    table(&mut o, &r.board_http_ceiling, None, "");
     table(&mut o, &r.board_small, Some(&r.board_framework), "bare Axum");
     table(&mut o, &r.board_framework, None, "");
-    table(&mut o, &r.board_gzip, Some(&r.board_db_unchanged), "database: unchanged");
+    table(&mut o, &r.board_gzip, Some(&r.board_gzip_http_ceiling), "bare Axum + raw sqlx: unchanged, gzip");
+    table(&mut o, &r.board_gzip_http_ceiling, None, "");
     table(&mut o, &r.board_large, None, "");
     table(&mut o, &r.notes, None, "");
     table(&mut o, &r.dashboard, None, "");

@@ -7,7 +7,7 @@ use anyhow::{Context as _, bail};
 use uuid::Uuid;
 
 use crate::api::{self, Api, Seeded, Sizes};
-use crate::db_ceiling::{self, Fetch, Ids};
+use crate::db_ceiling::{self, Fetch, Fetcher, Ids};
 use crate::load::{Plan, Wrk};
 use crate::report::{self, AuditChain, Results, Series};
 use crate::server::{self, Process};
@@ -70,9 +70,13 @@ pub(crate) async fn run(args: RunArgs) -> anyhow::Result<()> {
     let large_path = format!("/api/v1/boards/{}", seeded.large_board);
     let health_bytes = api.get_bytes("/health/live").await?;
     let board_bytes = api.get_bytes(&small_path).await?;
+    let board_gzip_bytes = api.get_gzip(&small_path).await?;
     let large_bytes = api.get_bytes(&large_path).await?.len();
-    std::fs::write(dir.join("health.json"), &health_bytes)?;
-    std::fs::write(dir.join("board.json"), &board_bytes)?;
+    let bodies = [("health.json", &health_bytes), ("board.json", &board_bytes), ("board.json.gz", &board_gzip_bytes)];
+    for (name, bytes) in bodies {
+        std::fs::write(dir.join(name), bytes)?;
+    }
+    let pool_size = server_pool(&args.server_env);
     let ceiling_port = args.port + 1;
     let mut ceiling = Process::start(
         &std::env::current_exe()?,
@@ -84,6 +88,16 @@ pub(crate) async fn run(args: RunArgs) -> anyhow::Result<()> {
             &path_str(&dir.join("health.json"))?,
             "--board",
             &path_str(&dir.join("board.json"))?,
+            "--board-gzip",
+            &path_str(&dir.join("board.json.gz"))?,
+            "--database-url",
+            &db_url,
+            "--pool",
+            &pool_size.to_string(),
+            "--board-id",
+            &seeded.small_board,
+            "--token-id",
+            &api.token_id,
         ],
         &[],
         &dir.join("ceiling.log"),
@@ -144,14 +158,21 @@ pub(crate) async fn run(args: RunArgs) -> anyhow::Result<()> {
     }
     let board_small = series("GET board (500 cards)", &app.base_url, &bearer(Plan::get(&small_path)))?;
     let board_framework = series("bare Axum: same bytes", &ceiling.base_url, &Plan::get("/board"))?;
-    let mut gzip = bearer(Plan::get(&small_path));
-    gzip.headers.push(("Accept-Encoding".into(), "gzip".into()));
-    let board_gzip = series("GET board (500 cards), gzip", &app.base_url, &gzip)?;
+    let board_http_ceiling =
+        series("bare Axum + raw sqlx: unchanged board", &ceiling.base_url, &bearer(Plan::get("/board/unchanged")))?;
+    let gzip = |path: &str| {
+        let mut plan = bearer(Plan::get(path));
+        plan.headers.push(("Accept-Encoding".into(), "gzip".into()));
+        plan
+    };
+    let board_gzip = series("GET board (500 cards), gzip", &app.base_url, &gzip(&small_path))?;
+    let board_gzip_http_ceiling =
+        series("bare Axum + raw sqlx: unchanged board, gzip", &ceiling.base_url, &gzip("/board/unchanged/gzip"))?;
     ceiling.stop();
 
-    let pool = db_ceiling::Pool::connect(&db_url, server_pool(&args.server_env)).await?;
+    let pool = db_ceiling::Pool::connect(&db_url, pool_size).await?;
     let (token_hash, user) = pool.token_ids(api.token_id.parse()?).await?;
-    let ids = Ids { board: seeded.small_board.parse()?, user, token_hash };
+    let fetcher = Fetcher::new(&pool, Ids { board: seeded.small_board.parse()?, user, token_hash });
     let ceiling_statements =
         [Fetch::WholeView, Fetch::Unchanged].map(|what| db_ceiling::statements_per_fetch(&pool, what));
     let mut board_db = Series { name: "database ceiling: whole view (raw sqlx)".into(), levels: Vec::new() };
@@ -159,7 +180,7 @@ pub(crate) async fn run(args: RunArgs) -> anyhow::Result<()> {
         Series { name: "database ceiling: unchanged board (raw sqlx)".into(), levels: Vec::new() };
     for (what, series) in [(Fetch::WholeView, &mut board_db), (Fetch::Unchanged, &mut board_db_unchanged)] {
         for &c in levels {
-            let f = db_ceiling::measure(&pool, &ids, what, c, d).await?;
+            let f = db_ceiling::measure(&fetcher, what, c, d).await?;
             say(&format!(
                 "db ceiling {what:?} c={c}: {:.0} fetches/s, p50 {} µs, p99 {} µs",
                 f.rps(),
@@ -176,7 +197,7 @@ pub(crate) async fn run(args: RunArgs) -> anyhow::Result<()> {
         say(&format!("commit ceiling c={c}: {:.0} commits/s, p50 {} µs, p99 {} µs", f.rps(), f.p50_us, f.p99_us));
         commits.levels.push((c, f));
     }
-    drop(pool);
+    drop((fetcher, pool));
 
     let board_large = series("GET board (10,000 cards)", &app.base_url, &bearer(Plan::get(&large_path)))?;
     let notes_paths = (0..api::TOPICS).map(|t| format!("/api/v1/notes?q=topic{t:02}")).collect();
@@ -250,10 +271,11 @@ pub(crate) async fn run(args: RunArgs) -> anyhow::Result<()> {
         cpu: cpu_model(),
         duration: d,
         server_env: args.server_env.clone(),
-        pool: server_pool(&args.server_env),
+        pool: pool_size,
         sizes: SIZES,
         seed_seconds: seeded.seconds,
         board_bytes: board_bytes.len(),
+        board_gzip_bytes: board_gzip_bytes.len(),
         large_bytes,
         memory: [mem_fresh, mem_seeded, mem_end],
         statements,
@@ -263,7 +285,9 @@ pub(crate) async fn run(args: RunArgs) -> anyhow::Result<()> {
         health_rounds,
         board_small,
         board_framework,
+        board_http_ceiling,
         board_gzip,
+        board_gzip_http_ceiling,
         board_db,
         board_db_unchanged,
         board_large,
