@@ -37,8 +37,8 @@ const JSON: &str = "application/json";
 #[derive(clap::Args, Debug, Clone)]
 pub(crate) struct Database {
     /// The server's database URL; without it, there are no `/board/unchanged` routes.
-    #[arg(long, requires_all = ["board_id", "token_id"])]
-    pub(crate) database_url: Option<String>,
+    #[arg(long = "database-url", requires_all = ["board_id", "token_id"])]
+    pub(crate) url: Option<String>,
     /// Connections in the pool (the server's pool size).
     #[arg(long, default_value_t = 8)]
     pub(crate) pool: u32,
@@ -52,7 +52,7 @@ pub(crate) struct Database {
 
 impl Database {
     async fn fetcher(&self) -> anyhow::Result<Option<Fetcher>> {
-        let (Some(url), Some(board), Some(token)) = (&self.database_url, self.board_id, self.token_id) else {
+        let (Some(url), Some(board), Some(token)) = (&self.url, self.board_id, self.token_id) else {
             return Ok(None);
         };
         let pool = Pool::connect(url, self.pool).await?;

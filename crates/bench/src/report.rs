@@ -36,7 +36,7 @@ pub(crate) struct Results {
     pub(crate) cpu: String,
     pub(crate) duration: u64,
     pub(crate) server_env: Vec<String>,
-    /// The server's PostgreSQL pool size, and the database ceiling's.
+    /// The connections the server reads through, and the database ceilings' pool.
     pub(crate) pool: u32,
     pub(crate) sizes: Sizes,
     pub(crate) seed_seconds: f64,
@@ -139,11 +139,10 @@ pub(crate) fn render(r: &Results) -> String {
     );
     let storage = match r.backend {
         Backend::Postgres => format!("PostgreSQL (pool of {}) + Redis sessions", r.pool),
-        Backend::Sqlite => {
-            "SQLite (embedded default, WAL, one writing and up to four reading connections), sessions in \
-                            SQLite"
-                .to_owned()
-        }
+        Backend::Sqlite => format!(
+            "SQLite (embedded default, WAL, one writing and up to {} reading connections), sessions in SQLite",
+            r.pool
+        ),
     };
     let _ = writeln!(o, "| storage | {storage} |");
     if !r.server_env.is_empty() {

@@ -19,18 +19,25 @@ const SIZES: Sizes =
     Sizes { users: 100, small_board_cards: 500, large_board_cards: 10_000, notes: 5_000, reminders: 10_000 };
 /// The admin the bench signs in as.
 const ADMIN: &str = "bench-admin@bench.example";
-/// The server's PostgreSQL pool size: its default (four per CPU, 4 to 32: crates/app/src/config.rs),
-/// or the `CORKBOARD_DATABASE__MAX_CONNECTIONS` given with `--server-env`. The database ceiling
-/// uses a pool of the same size.
-fn server_pool(server_env: &[String]) -> u32 {
-    server_env
+/// The connections the server reads through: on PostgreSQL its pool (by default four per CPU, 4
+/// to 32: crates/app/src/config.rs, or the `CORKBOARD_DATABASE__MAX_CONNECTIONS` given with
+/// `--server-env`); on SQLite its reading connections, at most four of those
+/// (`SQLITE_READERS`, crates/adapter-sea-orm/src/db.rs). The database ceilings read through a
+/// pool of the same size.
+fn server_pool(backend: Backend, server_env: &[String]) -> u32 {
+    const SQLITE_READERS: u32 = 4;
+    let pool = server_env
         .iter()
         .find_map(|s| s.strip_prefix("CORKBOARD_DATABASE__MAX_CONNECTIONS="))
         .and_then(|n| n.parse().ok())
         .unwrap_or_else(|| {
             std::thread::available_parallelism()
                 .map_or(16, |n| u32::try_from(n.get().saturating_mul(4)).unwrap_or(32).clamp(4, 32))
-        })
+        });
+    match backend {
+        Backend::Postgres => pool,
+        Backend::Sqlite => pool.clamp(1, SQLITE_READERS),
+    }
 }
 /// Read load during the sign-in storm, and the storm itself.
 const STORM_READERS: u32 = 8;
@@ -76,7 +83,7 @@ pub(crate) async fn run(args: RunArgs) -> anyhow::Result<()> {
     for (name, bytes) in bodies {
         std::fs::write(dir.join(name), bytes)?;
     }
-    let pool_size = server_pool(&args.server_env);
+    let pool_size = server_pool(args.backend, &args.server_env);
     let ceiling_port = args.port + 1;
     let mut ceiling = Process::start(
         &std::env::current_exe()?,

@@ -14,6 +14,7 @@ use super::convert::{board_from_row, board_to_row, member_from_row, member_to_ro
 use super::{for_update, versioned};
 use crate::entity::{board as boards, board_member, board_revision, card_assignee};
 use crate::error::RepoResult;
+use crate::sql::KeptText;
 
 pub(super) async fn get_board<C: ConnectionTrait>(conn: &C, id: BoardId, lock: bool) -> Result<Board, RepoError> {
     let query = boards::Entity::find_by_id(id.as_uuid());
@@ -104,19 +105,24 @@ pub(super) async fn membership_and_revision<C: ConnectionTrait>(
     board: BoardId,
     user: UserId,
 ) -> Result<Option<(BoardRole, Revision)>, RepoError> {
-    let to_revision = board_member::Entity::belongs_to(board_revision::Entity)
-        .from(board_member::Column::BoardId)
-        .to(board_revision::Column::BoardId);
-    let row: Option<(String, i64)> = board_member::Entity::find_by_id((board.as_uuid(), user.as_uuid()))
-        .select_only()
-        .column(board_member::Column::Role)
-        .column(board_revision::Column::Revision)
-        .join(JoinType::InnerJoin, to_revision.into())
-        .into_tuple()
-        .one(conn)
-        .await
-        .repo()?;
-    row.map(|(role, revision)| Ok((role_from_text(&role)?, Revision::new(revision.unsigned_abs())))).transpose()
+    static TEXT: KeptText = KeptText::new();
+    let (board, user) = (board.as_uuid(), user.as_uuid());
+    let statement = TEXT.statement(conn.get_database_backend(), vec![board.into(), user.into(), 1u64.into()], || {
+        let to_revision = board_member::Entity::belongs_to(board_revision::Entity)
+            .from(board_member::Column::BoardId)
+            .to(board_revision::Column::BoardId);
+        board_member::Entity::find_by_id((board, user))
+            .select_only()
+            .column(board_member::Column::Role)
+            .column(board_revision::Column::Revision)
+            .join(JoinType::InnerJoin, to_revision.into())
+            .limit(1)
+    });
+    let Some(row) = conn.query_one(statement).await.repo()? else {
+        return Ok(None);
+    };
+    let (role, revision): (String, i64) = row.try_get_many_by_index().repo()?;
+    Ok(Some((role_from_text(&role)?, Revision::new(revision.unsigned_abs()))))
 }
 
 pub(super) async fn get_member<C: ConnectionTrait>(

@@ -5,14 +5,14 @@ use identity::{AccessToken, LinkedIdentity, User};
 use kernel::{Page, PageRequest, RepoError, TokenId, UserId, Version};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait as _, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel as _, QueryFilter, QueryOrder,
-    QuerySelect,
+    ActiveModelTrait as _, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult as _, IntoActiveModel as _,
+    QueryFilter, QueryOrder, QuerySelect,
 };
 
 use super::convert::{token_from_row, token_to_row, user_from_row, user_to_row};
 use crate::entity::{access_token, user, user_identity};
 use crate::error::RepoResult;
-use crate::sql::{for_update, versioned};
+use crate::sql::{KeptText, for_update, versioned};
 
 pub(super) async fn get_user<C: ConnectionTrait>(conn: &C, id: UserId) -> Result<User, RepoError> {
     let row = user::Entity::find_by_id(id.as_uuid()).one(conn).await.repo()?.ok_or(RepoError::NotFound)?;
@@ -105,15 +105,19 @@ pub(super) async fn find_token_by_hash<C: ConnectionTrait>(
     conn: &C,
     hash: &str,
 ) -> Result<Option<(AccessToken, User)>, RepoError> {
-    let Some((token, owner)) = access_token::Entity::find()
-        .find_also_related(user::Entity)
-        .filter(access_token::Column::SecretHash.eq(hash))
-        .one(conn)
-        .await
-        .repo()?
-    else {
+    static TEXT: KeptText = KeptText::new();
+    let statement = TEXT.statement(conn.get_database_backend(), vec![hash.into(), 1u64.into()], || {
+        access_token::Entity::find()
+            .find_also_related(user::Entity)
+            .filter(access_token::Column::SecretHash.eq(hash))
+            .limit(1)
+    });
+    let Some(row) = conn.query_one(statement).await.repo()? else {
         return Ok(None);
     };
+    // As sea-orm reads a `find_also_related` row: each model's columns under its prefix.
+    let token = access_token::Model::from_query_result(&row, "A_").repo()?;
+    let owner = user::Model::from_query_result_optional(&row, "B_").repo()?;
     // The owner is a foreign key: never missing but in a broken database.
     let owner = owner.ok_or_else(|| RepoError::Unexpected(anyhow::anyhow!("token {} has no owner", token.id)))?;
     Ok(Some((token_from_row(token)?, user_from_row(owner)?)))
