@@ -18,7 +18,6 @@ use axum::body::Bytes;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, IntoResponseParts, Response};
 use axum::routing::get;
-
 use uuid::Uuid;
 
 use crate::db_ceiling::{Fetch, Fetcher, Ids, Pool};
