@@ -20,7 +20,7 @@ use axum::response::{IntoResponse, IntoResponseParts, Response};
 use axum::routing::get;
 use uuid::Uuid;
 
-use crate::db_ceiling::{Fetch, Fetcher, Ids, Pool};
+use crate::db_ceiling::{Fetch, Fetcher};
 
 /// The bytes the ceiling answers with.
 pub(crate) struct Bodies<'a> {
@@ -54,9 +54,7 @@ impl Database {
         let (Some(url), Some(board), Some(token)) = (&self.url, self.board_id, self.token_id) else {
             return Ok(None);
         };
-        let pool = Pool::connect(url, self.pool).await?;
-        let (token_hash, user) = pool.token_ids(token).await?;
-        Ok(Some(Fetcher::new(&pool, Ids { board, user, token_hash })))
+        Ok(Some(Fetcher::connect(url, self.pool, board, token).await?))
     }
 }
 

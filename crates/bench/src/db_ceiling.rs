@@ -134,11 +134,11 @@ pub(crate) fn statements_per_fetch(pool: &Pool, fetch: Fetch) -> usize {
 }
 
 /// The values the statements are run with.
-#[derive(Debug, Clone)]
-pub(crate) struct Ids {
-    pub(crate) board: Uuid,
-    pub(crate) user: Uuid,
-    pub(crate) token_hash: String,
+#[derive(Debug)]
+struct Ids {
+    board: Uuid,
+    user: Uuid,
+    token_hash: String,
 }
 
 /// Which pool.
@@ -178,7 +178,7 @@ impl Pool {
     }
 
     /// Reads the token's stored hash and the token owner's id.
-    pub(crate) async fn token_ids(&self, token_id: Uuid) -> anyhow::Result<(String, Uuid)> {
+    async fn token_ids(&self, token_id: Uuid) -> anyhow::Result<(String, Uuid)> {
         let sql = "SELECT secret_hash, user_id FROM access_tokens WHERE id = $1";
         let row = match self {
             Self::Postgres(p) => {
@@ -302,8 +302,18 @@ pub(crate) struct Fetcher {
 }
 
 impl Fetcher {
-    pub(crate) fn new(pool: &Pool, ids: Ids) -> Self {
-        Self { pool: pool.clone(), sqls: Arc::new(Sqls::new(pool)), ids: Arc::new(ids) }
+    /// A pool of `size` connections to `url`, and the statements of a fetch of `board` with the
+    /// bearer token `token` (its stored hash and owner read from the database).
+    pub(crate) async fn connect(url: &str, size: u32, board: Uuid, token: Uuid) -> anyhow::Result<Self> {
+        let pool = Pool::connect(url, size).await?;
+        let (token_hash, user) = pool.token_ids(token).await?;
+        let sqls = Arc::new(Sqls::new(&pool));
+        Ok(Self { pool, sqls, ids: Arc::new(Ids { board, user, token_hash }) })
+    }
+
+    /// Its pool, for the other ceilings.
+    pub(crate) fn pool(&self) -> &Pool {
+        &self.pool
     }
 
     /// One board fetch's statements; the number of values received.

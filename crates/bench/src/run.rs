@@ -7,7 +7,7 @@ use anyhow::{Context as _, bail};
 use uuid::Uuid;
 
 use crate::api::{self, Api, Seeded, Sizes};
-use crate::db_ceiling::{self, Fetch, Fetcher, Ids};
+use crate::db_ceiling::{self, Fetch, Fetcher};
 use crate::load::{Plan, Wrk};
 use crate::report::{self, AuditChain, Results, Series};
 use crate::server::{self, Process};
@@ -177,11 +177,10 @@ pub(crate) async fn run(args: RunArgs) -> anyhow::Result<()> {
         series("bare Axum + raw sqlx: unchanged board, gzip", &ceiling.base_url, &gzip("/board/unchanged/gzip"))?;
     ceiling.stop();
 
-    let pool = db_ceiling::Pool::connect(&db_url, pool_size).await?;
-    let (token_hash, user) = pool.token_ids(api.token_id.parse()?).await?;
-    let fetcher = Fetcher::new(&pool, Ids { board: seeded.small_board.parse()?, user, token_hash });
+    let fetcher = Fetcher::connect(&db_url, pool_size, seeded.small_board.parse()?, api.token_id.parse()?).await?;
+    let pool = fetcher.pool();
     let ceiling_statements =
-        [Fetch::WholeView, Fetch::Unchanged].map(|what| db_ceiling::statements_per_fetch(&pool, what));
+        [Fetch::WholeView, Fetch::Unchanged].map(|what| db_ceiling::statements_per_fetch(pool, what));
     let mut board_db = Series { name: "database ceiling: whole view (raw sqlx)".into(), levels: Vec::new() };
     let mut board_db_unchanged =
         Series { name: "database ceiling: unchanged board (raw sqlx)".into(), levels: Vec::new() };
@@ -200,11 +199,11 @@ pub(crate) async fn run(args: RunArgs) -> anyhow::Result<()> {
     let mut commits =
         Series { name: "database ceiling: one row per transaction (raw sqlx)".into(), levels: Vec::new() };
     for &c in levels {
-        let f = db_ceiling::measure_commits(&pool, c, d).await?;
+        let f = db_ceiling::measure_commits(pool, c, d).await?;
         say(&format!("commit ceiling c={c}: {:.0} commits/s, p50 {} µs, p99 {} µs", f.rps(), f.p50_us, f.p99_us));
         commits.levels.push((c, f));
     }
-    drop((fetcher, pool));
+    drop(fetcher);
 
     let board_large = series("GET board (10,000 cards)", &app.base_url, &bearer(Plan::get(&large_path)))?;
     let notes_paths = (0..api::TOPICS).map(|t| format!("/api/v1/notes?q=topic{t:02}")).collect();

@@ -47,7 +47,7 @@ pub(crate) struct CreateNoteIn {
     /// Markdown, at most 100 000 bytes of UTF-8 (more is a 413 `NOTE_TOO_LARGE`); may be empty.
     #[garde(skip)]
     body: String,
-    /// Up to 20 tags of 1–50 characters `[a-z0-9_-]` (lower-cased on the way in; duplicates
+    /// Up to 20 tags of 1–50 characters `[A-Za-z0-9_-]` (lower-cased on the way in; duplicates
     /// are ignored).
     #[serde(default)]
     #[schema(max_items = 20, value_type = Vec<TagName>)]
