@@ -11,7 +11,6 @@ use opentelemetry_otlp::{WithExportConfig as _, WithHttpConfig as _};
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::trace::SdkTracerProvider;
 use tracing::{Level, Metadata, Subscriber};
-use tracing_appender::non_blocking::{NonBlocking, NonBlockingBuilder, WorkerGuard};
 use tracing_subscriber::layer::SubscriberExt as _;
 use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::util::SubscriberInitExt as _;
@@ -19,11 +18,7 @@ use tracing_subscriber::{EnvFilter, Layer};
 
 use crate::config::{Config, LogFormat};
 
-/// Lines waiting for the writer thread before logging waits: about two seconds of the access
-/// log at the benchmark's busiest route. Every slot is written when the queue is made, so its
-/// size is resident from start: tracing-appender's default (128,000 lines) was 3.9 MiB, a
-/// sixth of a fresh server (decision 0039).
-const LOG_QUEUE_LINES: usize = 16_384;
+mod lines;
 
 /// How long one request of the exporter may take, the OTLP default. (The exporter's retries of
 /// one export end after `OTEL_EXPORTER_OTLP_TIMEOUT`, by default the same.)
@@ -35,8 +30,8 @@ const SHUTDOWN_EXPORT: Duration = Duration::from_secs(20);
 /// What [`init`] set up; keep it until the process ends, then [`Telemetry::shutdown`].
 #[must_use = "dropping it stops the log writer"]
 pub struct Telemetry {
-    /// Flushes the lines still queued when dropped.
-    _log_writer: WorkerGuard,
+    /// Writes the lines still waiting when dropped.
+    _log_writer: lines::WriterGuard,
     /// Present when traces are exported.
     traces: Option<SdkTracerProvider>,
 }
@@ -68,21 +63,14 @@ impl Telemetry {
 ///
 /// Lines are formatted on the thread that logs but written to standard output by a thread of
 /// their own, so a request never waits on a `write` to a pipe, a file or a terminal (one line
-/// per request was the largest cost of `GET /health/live`; docs/performance.md), and that
-/// thread writes a burst of lines at once. Nothing is dropped: when the writer falls
-/// [`LOG_QUEUE_LINES`] behind, logging waits. Colours only on a terminal. Must run inside the
-/// Tokio runtime, which carries the exporter's requests.
+/// per request was the largest cost of `GET /health/live`; docs/performance.md). That thread
+/// wakes up every few milliseconds, not for every line, and writes all that is waiting at once
+/// ([`lines`]). Nothing is dropped: when the writer falls far behind, logging waits. Colours
+/// only on a terminal. Must run inside the Tokio runtime, which carries the exporter's requests.
 pub fn init(config: &Config) -> anyhow::Result<Telemetry> {
     let filter = EnvFilter::try_new(&config.log)?;
     let ansi = std::io::stdout().is_terminal();
-    // The writer thread writes into a buffer and flushes it whenever no line is waiting: one
-    // `write` per burst instead of one per line (standard output flushes at every newline).
-    let buffered = std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout());
-    let (writer, guard) = NonBlockingBuilder::default()
-        .buffered_lines_limit(LOG_QUEUE_LINES)
-        .lossy(false)
-        .thread_name("corkboard-log")
-        .finish(buffered);
+    let (writer, guard) = lines::spawn(std::io::stdout()).context("cannot start the log writer thread")?;
     let traces = tracer_provider()?;
     match &traces {
         // Without traces the log filter is global, as it always was: spans and events it
@@ -108,7 +96,7 @@ pub fn init(config: &Config) -> anyhow::Result<Telemetry> {
 }
 
 /// The log lines' layer, in the configured format.
-fn log_lines<S>(format: LogFormat, writer: NonBlocking, ansi: bool) -> Box<dyn Layer<S> + Send + Sync>
+fn log_lines<S>(format: LogFormat, writer: lines::Lines, ansi: bool) -> Box<dyn Layer<S> + Send + Sync>
 where
     S: Subscriber + for<'a> LookupSpan<'a>,
 {

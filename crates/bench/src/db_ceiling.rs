@@ -47,7 +47,7 @@ struct Stmt {
 /// First, on the pool: the bearer token with its owner (`identity_store/queries.rs`,
 /// `find_token_by_hash`).
 const AUTH: &[Stmt] = &[Stmt {
-    sql: r#"SELECT "access_tokens"."id" AS "A_id", "access_tokens"."user_id" AS "A_user_id", "access_tokens"."name" AS "A_name", "access_tokens"."display_prefix" AS "A_display_prefix", "access_tokens"."secret_hash" AS "A_secret_hash", "access_tokens"."scopes" AS "A_scopes", "access_tokens"."expires_at" AS "A_expires_at", "access_tokens"."last_used_at" AS "A_last_used_at", "access_tokens"."created_at" AS "A_created_at", "users"."id" AS "B_id", "users"."email" AS "B_email", "users"."display_name" AS "B_display_name", "users"."role" AS "B_role", "users"."status" AS "B_status", "users"."password_hash" AS "B_password_hash", "users"."version" AS "B_version", "users"."created_at" AS "B_created_at", "users"."updated_at" AS "B_updated_at" FROM "access_tokens" LEFT JOIN "users" ON "access_tokens"."user_id" = "users"."id" WHERE "access_tokens"."secret_hash" = $1 LIMIT $2"#,
+    sql: r#"SELECT "access_tokens"."id", "access_tokens"."user_id", "access_tokens"."name", "access_tokens"."display_prefix", "access_tokens"."scopes", "access_tokens"."expires_at", "access_tokens"."last_used_at", "access_tokens"."created_at", "users"."id", "users"."email", "users"."display_name", "users"."role", "users"."status", "users"."password_hash", "users"."version", "users"."created_at", "users"."updated_at" FROM "access_tokens" INNER JOIN "users" ON "access_tokens"."user_id" = "users"."id" WHERE "access_tokens"."secret_hash" = $1 LIMIT $2"#,
     args: &[Arg::TokenHash, Arg::Int(1)],
 }];
 

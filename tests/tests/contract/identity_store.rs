@@ -82,16 +82,22 @@ async fn users_page_by_id_with_a_cursor() {
 async fn tokens_are_found_by_digest_listed_per_owner_and_deleted_only_by_their_owner() {
     for db in databases().await {
         let store = SeaIdentityStore::new(db.db.clone());
-        let (owner, other) = (user("o@x.io"), user("p@x.io"));
+        // Every column of the token and its owner holds a value of its own, so that one read into
+        // another's field shows.
+        let (mut owner, other) = (user("o@x.io"), user("p@x.io"));
+        owner.updated_at = owner.created_at + chrono::Duration::seconds(1);
+        owner.password_hash =
+            Some(identity::PasswordHash::from_phc("$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into()));
+        let created_at = kernel::Clock::now(&kernel::SystemClock);
         let token = AccessToken {
             id: TokenId::from_uuid(Uuid::now_v7()),
             user_id: owner.id,
             name: TokenName::parse("ci").unwrap(),
             display_prefix: "cbp_abc".into(),
             scopes: ScopeSet::parse(&["boards:read", "notes:write"]).unwrap(),
-            expires_at: None,
-            last_used_at: None,
-            created_at: kernel::Clock::now(&kernel::SystemClock),
+            expires_at: Some(created_at + chrono::Duration::days(30)),
+            last_used_at: Some(created_at - chrono::Duration::hours(1)),
+            created_at,
         };
         let tx = store.begin().await.unwrap();
         tx.insert_user(&owner).await.unwrap();
