@@ -100,11 +100,10 @@ pub(super) async fn insert_token<C: ConnectionTrait>(
     Ok(())
 }
 
-/// The token and its owner in one statement: every request with a token starts here.
-/// The token whose secret has `hash`, with its owner, in one statement. Its columns are named in
-/// the select and decoded by position: decoding a joined row by name formats each column's
-/// prefixed name and looks it up (a third of this lookup's CPU, and it runs before nearly every
-/// bearer request). The secret hash itself is not read back: it is `hash`.
+/// The token whose secret has `hash`, with its owner, in one statement: every request with a
+/// token starts here. Its columns are named in the select and decoded by position: decoding a
+/// joined row by name formats each column's prefixed name and looks it up (a third of this
+/// lookup's CPU, decision 0057). The secret hash itself is not read back: it is `hash`.
 pub(super) async fn find_token_by_hash<C: ConnectionTrait>(
     conn: &C,
     hash: &str,

@@ -17,7 +17,7 @@ use std::time::Duration;
 use tracing_subscriber::fmt::MakeWriter;
 
 /// The longest a line waits before it is written, when fewer than [`BATCH_BYTES`] are waiting.
-pub(super) const FLUSH_EVERY: Duration = Duration::from_millis(50);
+const FLUSH_EVERY: Duration = Duration::from_millis(50);
 
 /// Bytes waiting that wake the writer before [`FLUSH_EVERY`]: one `write` of this size.
 const BATCH_BYTES: usize = 64 * 1024;
