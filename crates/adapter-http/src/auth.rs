@@ -162,9 +162,9 @@ pub(crate) fn client_ip(parts: &Parts, state: &AppState) -> Option<std::net::IpA
 /// records and rate limits are scoped by it; the credential itself is never kept.
 pub(crate) fn credential_digest(parts: &Parts, state: &AppState) -> Option<String> {
     use sha2::{Digest as _, Sha256};
-    let credential = match parts.headers.get(header::AUTHORIZATION) {
-        Some(authorization) => [b"bearer:".as_slice(), authorization.as_bytes()].concat(),
-        None => [b"session:".as_slice(), session_secret(parts, state)?.as_bytes()].concat(),
+    let digest = match parts.headers.get(header::AUTHORIZATION) {
+        Some(authorization) => Sha256::new().chain_update(b"bearer:").chain_update(authorization.as_bytes()),
+        None => Sha256::new().chain_update(b"session:").chain_update(session_secret(parts, state)?),
     };
-    Some(hex::encode(&Sha256::digest(&credential)[..16]))
+    Some(hex::encode(&digest.finalize()[..16]))
 }

@@ -13,6 +13,7 @@
 //! down with it.
 
 use std::fmt::Write as _;
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::{Request, State};
@@ -51,10 +52,50 @@ impl Default for RateLimits {
     }
 }
 
+impl RateLimits {
+    /// The quotas a request counts against, named: its client address's; its credential's when
+    /// it carries one; the stricter count of sign-ins per address when it is one.
+    fn quotas(&self, caller: bool, sign_in: bool) -> impl Iterator<Item = (&'static str, u32)> {
+        [("ip", self.per_ip)]
+            .into_iter()
+            .chain(caller.then_some(("caller", self.per_caller)))
+            .chain(sign_in.then_some(("sign-in", self.sign_in_per_ip)))
+    }
+}
+
+/// The `RateLimit-Policy` values, made once for each set of quotas a request can count against
+/// rather than formatted for every request.
+#[derive(Debug)]
+pub(crate) struct Policies([HeaderValue; 4]);
+
+impl Policies {
+    fn of(limits: &RateLimits) -> Self {
+        let value = |caller, sign_in| {
+            let window = limits.window.as_secs();
+            let text: Vec<String> = limits
+                .quotas(caller, sign_in)
+                .map(|(name, quota)| format!("\"{name}\";q={quota};w={window}"))
+                .collect();
+            HeaderValue::try_from(text.join(", ")).unwrap_or_else(|_| HeaderValue::from_static(""))
+        };
+        Self([value(false, false), value(true, false), value(false, true), value(true, true)])
+    }
+
+    fn get(&self, caller: bool, sign_in: bool) -> &HeaderValue {
+        &self.0[usize::from(caller) | usize::from(sign_in) << 1]
+    }
+}
+
+/// The rate limits' middleware state: the application's, with its [`Policies`].
+pub(crate) fn state(app: &AppState) -> (AppState, Arc<Policies>) {
+    (app.clone(), Arc::new(Policies::of(&app.settings.rate_limits)))
+}
+
 /// The `/api/v1` routes: a 429 is a problem document. Paths here are below the prefix.
-pub(crate) async fn api(State(s): State<AppState>, req: Request, next: Next) -> Response {
+pub(crate) async fn api(State((s, policies)): State<(AppState, Arc<Policies>)>, req: Request, next: Next) -> Response {
     limit(
         &s,
+        &policies,
         req,
         next,
         |parts| parts.method == Method::POST && parts.uri.path() == "/auth/login",
@@ -64,13 +105,17 @@ pub(crate) async fn api(State(s): State<AppState>, req: Request, next: Next) -> 
 }
 
 /// The pages and single sign-on routes: a 429 is a page.
-pub(crate) async fn pages(State(s): State<AppState>, req: Request, next: Next) -> Response {
+pub(crate) async fn pages(
+    State((s, policies)): State<(AppState, Arc<Policies>)>,
+    req: Request,
+    next: Next,
+) -> Response {
     let sign_in = |parts: &Parts| {
         let path = parts.uri.path();
         (parts.method == Method::POST && path == "/login")
             || (path.starts_with("/auth/oidc/") && path.ends_with("/login"))
     };
-    limit(&s, req, next, sign_in, |retry| {
+    limit(&s, &policies, req, next, sign_in, |retry| {
         let mut page = crate::pages::PageError::from(too_many(retry)).into_response();
         page.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry));
         page
@@ -80,6 +125,7 @@ pub(crate) async fn pages(State(s): State<AppState>, req: Request, next: Next) -
 
 async fn limit(
     s: &AppState,
+    policies: &Policies,
     req: Request,
     next: Next,
     is_sign_in: impl Fn(&Parts) -> bool,
@@ -91,20 +137,17 @@ async fn limit(
     }
     let (parts, body) = req.into_parts();
     let ip = client_ip(&parts, s).map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
-    // The quotas the request counts against (name, quota), and the keys they are counted under.
-    let mut policies = vec![("ip", limits.per_ip)];
+    // The keys the request is counted under, in the order of its quotas.
+    let caller = credential_digest(&parts, s);
+    let sign_in = is_sign_in(&parts);
     let mut keys = vec![format!("ip:{ip}")];
-    if let Some(caller) = credential_digest(&parts, s) {
-        policies.push(("caller", limits.per_caller));
-        keys.push(format!("caller:{caller}"));
-    }
-    if is_sign_in(&parts) {
-        policies.push(("sign-in", limits.sign_in_per_ip));
+    keys.extend(caller.as_ref().map(|caller| format!("caller:{caller}")));
+    if sign_in {
         keys.push(format!("sign-in:{ip}"));
     }
     let req = Request::from_parts(parts, body);
     let hits = match s.rate_limiter.hit(&keys, limits.window).await {
-        Ok(hits) if hits.counts.len() == policies.len() => hits,
+        Ok(hits) if hits.counts.len() == keys.len() => hits,
         Ok(_) => {
             tracing::warn!("the rate limiter answered for other keys; the request passes unlimited");
             return next.run(req).await;
@@ -115,20 +158,19 @@ async fn limit(
         }
     };
     let reset = hits.reset.as_secs() + u64::from(hits.reset.subsec_nanos() > 0);
-    let exceeded = policies.iter().zip(&hits.counts).any(|((_, quota), n)| *n > u64::from(*quota));
+    let quotas = || limits.quotas(caller.is_some(), sign_in).zip(&hits.counts);
+    let exceeded = quotas().any(|((_, quota), n)| *n > u64::from(quota));
     let mut response = if exceeded { refuse(reset.max(1)) } else { next.run(req).await };
-    let (mut policy, mut state) = (String::new(), String::new());
-    for ((name, quota), n) in policies.iter().zip(&hits.counts) {
-        let sep = if policy.is_empty() { "" } else { ", " };
-        let remaining = u64::from(*quota).saturating_sub(*n);
-        let _ = write!(policy, "{sep}\"{name}\";q={quota};w={}", limits.window.as_secs());
+    let mut state = String::with_capacity(32 * keys.len());
+    for ((name, quota), n) in quotas() {
+        let sep = if state.is_empty() { "" } else { ", " };
+        let remaining = u64::from(quota).saturating_sub(*n);
         let _ = write!(state, "{sep}\"{name}\";r={remaining};t={reset}");
     }
     let headers = response.headers_mut();
-    for (name, value) in [(POLICY, policy), (STATE, state)] {
-        if let Ok(value) = HeaderValue::try_from(value) {
-            headers.insert(name, value);
-        }
+    headers.insert(POLICY, policies.get(caller.is_some(), sign_in).clone());
+    if let Ok(state) = HeaderValue::try_from(state) {
+        headers.insert(STATE, state);
     }
     response
 }
@@ -141,4 +183,24 @@ fn too_many(seconds: u64) -> ApiError {
         format!("Too many requests; try again in {seconds} s."),
     )
     .with_header(header::RETRY_AFTER, HeaderValue::from(seconds))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_set_of_quotas_has_its_policy_made_once() {
+        let limits = RateLimits { per_caller: 4, per_ip: 1000, sign_in_per_ip: 3, ..RateLimits::default() };
+        let policies = Policies::of(&limits);
+        let expected = [
+            (false, false, r#""ip";q=1000;w=60"#),
+            (true, false, r#""ip";q=1000;w=60, "caller";q=4;w=60"#),
+            (false, true, r#""ip";q=1000;w=60, "sign-in";q=3;w=60"#),
+            (true, true, r#""ip";q=1000;w=60, "caller";q=4;w=60, "sign-in";q=3;w=60"#),
+        ];
+        for (caller, sign_in, policy) in expected {
+            assert_eq!(policies.get(caller, sign_in), policy, "caller {caller}, sign-in {sign_in}");
+        }
+    }
 }

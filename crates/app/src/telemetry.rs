@@ -11,6 +11,7 @@ use opentelemetry_otlp::{WithExportConfig as _, WithHttpConfig as _};
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::trace::SdkTracerProvider;
 use tracing::{Level, Metadata, Subscriber};
+use tracing_subscriber::fmt::format::JsonFields;
 use tracing_subscriber::layer::SubscriberExt as _;
 use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::util::SubscriberInitExt as _;
@@ -18,7 +19,9 @@ use tracing_subscriber::{EnvFilter, Layer};
 
 use crate::config::{Config, LogFormat};
 
+mod json;
 mod lines;
+mod timestamp;
 
 /// How long one request of the exporter may take, the OTLP default. (The exporter's retries of
 /// one export end after `OTEL_EXPORTER_OTLP_TIMEOUT`, by default the same.)
@@ -56,8 +59,11 @@ impl Telemetry {
 }
 
 /// Installs the global subscriber: pretty or JSON lines, filtered by `config.log`. A line names
-/// every span it was logged in, outermost first, with their fields: a line logged inside a use
-/// case's span still names its request (request id, route, method, and the trace and span ids).
+/// every span it was logged in, outermost first, with their fields: a line logged while a request
+/// is served names its request (request id, route, method, and the trace and span ids). Use
+/// cases' spans are at DEBUG, of the targets `<crate>::use_case`: at the default level they cost
+/// nothing and lines do not name them; `CORKBOARD_LOG=info,board::use_case=debug` (or
+/// `board=debug`) adds them (decision 0058).
 /// When `OTEL_EXPORTER_OTLP_ENDPOINT` (or `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`) is set, spans are
 /// also exported over OTLP/HTTP ([`tracer_provider`]).
 ///
@@ -102,22 +108,26 @@ where
 {
     match format {
         LogFormat::Json => tracing_subscriber::fmt::layer()
-            .json()
-            .with_current_span(false)
-            .with_span_list(true)
+            .fmt_fields(JsonFields::new())
+            .event_format(json::JsonLines)
             .with_writer(writer)
             .boxed(),
-        LogFormat::Pretty => tracing_subscriber::fmt::layer().compact().with_ansi(ansi).with_writer(writer).boxed(),
+        LogFormat::Pretty => tracing_subscriber::fmt::layer()
+            .compact()
+            .with_timer(timestamp::Timestamp)
+            .with_ansi(ansi)
+            .with_writer(writer)
+            .boxed(),
     }
 }
 
 /// What becomes part of an exported trace, whatever the log filter: spans at INFO and above
-/// (requests, use cases), Redis calls (DEBUG spans of their own target, so that they cost
+/// (requests), use cases and Redis calls (DEBUG spans of targets of their own, so that they cost
 /// nothing when traces are not exported), and events at WARN and above, which are attached to
 /// their span. Probes' and workers' ticks' spans are at DEBUG: never exported.
 fn exported(meta: &Metadata<'_>) -> bool {
     if meta.is_span() {
-        *meta.level() <= Level::INFO || meta.target() == "corkboard::redis"
+        *meta.level() <= Level::INFO || meta.target() == "corkboard::redis" || meta.target().ends_with("::use_case")
     } else {
         *meta.level() <= Level::WARN
     }

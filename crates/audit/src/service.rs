@@ -34,7 +34,7 @@ impl AuditService {
     }
 
     /// Events matching `filter` that the caller may see, newest first.
-    #[tracing::instrument(skip_all, err(level = "info"))]
+    #[tracing::instrument(target = "audit::use_case", level = "debug", skip_all, err(level = "info"))]
     pub async fn list(
         &self,
         caller: &Caller,
@@ -50,7 +50,7 @@ impl AuditService {
 
     /// The newest events on the caller's boards and of their own doing, newest first: what
     /// concerns the caller as a member, administrators included.
-    #[tracing::instrument(skip_all, err(level = "info"))]
+    #[tracing::instrument(target = "audit::use_case", level = "debug", skip_all, err(level = "info"))]
     pub async fn recent_for(&self, caller: &Caller, limit: u32) -> Result<Vec<AuditEvent>, AuditError> {
         Ok(self.as_member(caller, &AuditFilter::default(), PageRequest::new(Some(limit), None)).await?.items)
     }
@@ -100,7 +100,7 @@ impl AuditService {
     }
 
     /// Checks the hash chain over the whole log (administrators only).
-    #[tracing::instrument(skip_all, err(level = "info"))]
+    #[tracing::instrument(target = "audit::use_case", level = "debug", skip_all, err(level = "info"))]
     pub async fn verify(&self, caller: &Caller) -> Result<Verification, AuditError> {
         require_admin(caller)?;
         let report = seal::verify(self.seals.as_ref()).await?;

@@ -101,8 +101,9 @@ pub(crate) struct RunArgs {
     /// Seconds of load per endpoint and concurrency level.
     #[arg(long, default_value_t = 8)]
     pub(crate) duration: u64,
-    /// Rounds of the health probe and bare Axum, alternated at each level (each of `duration`
-    /// seconds); the round with the median ratio is reported.
+    /// Rounds of the health probe and bare Axum, and of the 500-card board and its end-to-end
+    /// ceilings, alternated at each level (each of `duration` seconds); the round with the
+    /// median ratio is reported.
     #[arg(long, default_value_t = 3)]
     pub(crate) rounds: u32,
     /// Concurrency levels (open connections).

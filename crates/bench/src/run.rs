@@ -9,7 +9,7 @@ use uuid::Uuid;
 use crate::api::{self, Api, Seeded, Sizes};
 use crate::db_ceiling::{self, Fetch, Fetcher};
 use crate::load::{Plan, Wrk};
-use crate::report::{self, AuditChain, Results, Series};
+use crate::report::{self, AuditChain, Results, Rounds, Series};
 use crate::server::{self, Process};
 use crate::{Backend, RunArgs};
 
@@ -49,7 +49,6 @@ pub(crate) async fn run(args: RunArgs) -> anyhow::Result<()> {
     let run_id = Uuid::new_v4().simple().to_string();
     let dir = std::env::temp_dir().join(format!("corkboard-bench-{}", &run_id[..8]));
     std::fs::create_dir_all(&dir)?;
-    let say = |what: &str| eprintln!("[bench {:>6.1}s] {what}", START.elapsed().as_secs_f64());
     LazyStart::touch();
 
     let (env, db_url) = environment(&args, &dir, &run_id).await?;
@@ -120,7 +119,7 @@ pub(crate) async fn run(args: RunArgs) -> anyhow::Result<()> {
     let levels = &args.levels;
     let bearer = |p: Plan| p.bearer(&api.token);
     let series = |name: &str, base: &str, plan: &Plan| -> anyhow::Result<Series> {
-        let mut out = Series { name: name.to_owned(), levels: Vec::new() };
+        let mut out = Series::named(name);
         for &c in levels {
             let f = wrk.run(base, plan, c, d)?;
             say(&format!(
@@ -136,54 +135,32 @@ pub(crate) async fn run(args: RunArgs) -> anyhow::Result<()> {
     };
 
     // Reads first, so the boards have their seeded shape.
-    // The health probe and bare Axum take turns, `rounds` times at each level: both are so cheap
-    // that a moment of other work on the machine (a checkpoint, the host's other tenants) moves
-    // their ratio more than the server's own cost, and two blocks measured a minute apart do not
-    // share such moments. The round with the median ratio is reported, next to every round's.
+    let turns = Turns { wrk: &wrk, levels, duration: d, rounds: args.rounds };
     let probe = Plan::get("/health/live");
-    let mut health = Series { name: "GET /health/live".into(), levels: Vec::new() };
-    let mut health_ceiling = Series { name: "bare Axum: same bytes".into(), levels: Vec::new() };
-    let mut health_rounds = Vec::new();
-    for &c in levels {
-        let mut rounds = Vec::new();
-        for _ in 0..args.rounds.max(1) {
-            let ours = wrk.run(&app.base_url, &probe, c, d)?;
-            let bare = wrk.run(&ceiling.base_url, &probe, c, d)?;
-            say(&format!(
-                "GET /health/live c={c}: {:.0} req/s, bare Axum {:.0} req/s, ratio {:.3}",
-                ours.rps(),
-                bare.rps(),
-                ours.rps() / bare.rps()
-            ));
-            rounds.push((ours, bare));
-        }
-        rounds.sort_by(|a, b| (a.0.rps() / a.1.rps()).total_cmp(&(b.0.rps() / b.1.rps())));
-        let (ours, bare) = rounds[(rounds.len() - 1) / 2];
-        health.levels.push((c, ours));
-        health_ceiling.levels.push((c, bare));
-        health_rounds.push((c, rounds.iter().map(|(o, b)| o.rps() / b.rps()).collect()));
-    }
-    let board_small = series("GET board (500 cards)", &app.base_url, &bearer(Plan::get(&small_path)))?;
+    let (health, health_ceiling, health_rounds) =
+        turns.run(("GET /health/live", &app.base_url, &probe), ("bare Axum: same bytes", &ceiling.base_url, &probe))?;
+    let (board_small, board_http_ceiling, board_rounds) = turns.run(
+        ("GET board (500 cards)", &app.base_url, &bearer(Plan::get(&small_path))),
+        ("bare Axum + raw sqlx: unchanged board", &ceiling.base_url, &bearer(Plan::get("/board/unchanged"))),
+    )?;
     let board_framework = series("bare Axum: same bytes", &ceiling.base_url, &Plan::get("/board"))?;
-    let board_http_ceiling =
-        series("bare Axum + raw sqlx: unchanged board", &ceiling.base_url, &bearer(Plan::get("/board/unchanged")))?;
     let gzip = |path: &str| {
         let mut plan = bearer(Plan::get(path));
         plan.headers.push(("Accept-Encoding".into(), "gzip".into()));
         plan
     };
-    let board_gzip = series("GET board (500 cards), gzip", &app.base_url, &gzip(&small_path))?;
-    let board_gzip_http_ceiling =
-        series("bare Axum + raw sqlx: unchanged board, gzip", &ceiling.base_url, &gzip("/board/unchanged/gzip"))?;
+    let (board_gzip, board_gzip_http_ceiling, gzip_rounds) = turns.run(
+        ("GET board (500 cards), gzip", &app.base_url, &gzip(&small_path)),
+        ("bare Axum + raw sqlx: unchanged board, gzip", &ceiling.base_url, &gzip("/board/unchanged/gzip")),
+    )?;
     ceiling.stop();
 
     let fetcher = Fetcher::connect(&db_url, pool_size, seeded.small_board.parse()?, api.token_id.parse()?).await?;
     let pool = fetcher.pool();
     let ceiling_statements =
         [Fetch::WholeView, Fetch::Unchanged].map(|what| db_ceiling::statements_per_fetch(pool, what));
-    let mut board_db = Series { name: "database ceiling: whole view (raw sqlx)".into(), levels: Vec::new() };
-    let mut board_db_unchanged =
-        Series { name: "database ceiling: unchanged board (raw sqlx)".into(), levels: Vec::new() };
+    let mut board_db = Series::named("database ceiling: whole view (raw sqlx)");
+    let mut board_db_unchanged = Series::named("database ceiling: unchanged board (raw sqlx)");
     for (what, series) in [(Fetch::WholeView, &mut board_db), (Fetch::Unchanged, &mut board_db_unchanged)] {
         for &c in levels {
             let f = db_ceiling::measure(&fetcher, what, c, d).await?;
@@ -196,8 +173,7 @@ pub(crate) async fn run(args: RunArgs) -> anyhow::Result<()> {
             series.levels.push((c, f));
         }
     }
-    let mut commits =
-        Series { name: "database ceiling: one row per transaction (raw sqlx)".into(), levels: Vec::new() };
+    let mut commits = Series::named("database ceiling: one row per transaction (raw sqlx)");
     for &c in levels {
         let f = db_ceiling::measure_commits(pool, c, d).await?;
         say(&format!("commit ceiling c={c}: {:.0} commits/s, p50 {} µs, p99 {} µs", f.rps(), f.p50_us, f.p99_us));
@@ -222,7 +198,7 @@ pub(crate) async fn run(args: RunArgs) -> anyhow::Result<()> {
         ..Plan::default()
     };
     let card_create = series("POST card", &app.base_url, &bearer(create).json())?;
-    let mut card_move = Series { name: "POST card move".into(), levels: Vec::new() };
+    let mut card_move = Series::named("POST card move");
     for &c in levels {
         let plan = bearer(move_plan(&api, &seeded).await?).json();
         let f = wrk.run(&app.base_url, &plan, c, d)?;
@@ -289,6 +265,8 @@ pub(crate) async fn run(args: RunArgs) -> anyhow::Result<()> {
         health,
         health_ceiling,
         health_rounds,
+        board_rounds,
+        gzip_rounds,
         board_small,
         board_framework,
         board_http_ceiling,
@@ -326,6 +304,53 @@ pub(crate) async fn run(args: RunArgs) -> anyhow::Result<()> {
 }
 
 static START: std::sync::LazyLock<Instant> = std::sync::LazyLock::new(Instant::now);
+
+/// A progress line, with the time since the run started.
+fn say(what: &str) {
+    eprintln!("[bench {:>6.1}s] {what}", START.elapsed().as_secs_f64());
+}
+
+/// An endpoint and its ceiling taking turns, `rounds` times at each level. The health probe and
+/// the unchanged board are so cheap next to their ceilings' cost that a moment of other work on
+/// the machine (a checkpoint, the host's other tenants) moves their ratio more than the server's
+/// own cost, and two blocks measured a minute apart do not share such moments.
+struct Turns<'a> {
+    wrk: &'a Wrk,
+    levels: &'a [u32],
+    duration: u64,
+    rounds: u32,
+}
+
+impl Turns<'_> {
+    /// Each side's series, holding the round with the median ratio at each level, and every
+    /// round's ratio at each level.
+    fn run(&self, ours: (&str, &str, &Plan), ceiling: (&str, &str, &Plan)) -> anyhow::Result<(Series, Series, Rounds)> {
+        let (mut endpoint, mut bound, mut all) = (Series::named(ours.0), Series::named(ceiling.0), Vec::new());
+        for &c in self.levels {
+            let mut rounds = Vec::new();
+            for _ in 0..self.rounds.max(1) {
+                let a = self.wrk.run(ours.1, ours.2, c, self.duration)?;
+                let b = self.wrk.run(ceiling.1, ceiling.2, c, self.duration)?;
+                say(&format!(
+                    "{} c={c}: {:.0} req/s, {} {:.0} req/s, ratio {:.3}, {} errors",
+                    ours.0,
+                    a.rps(),
+                    ceiling.0,
+                    b.rps(),
+                    a.rps() / b.rps(),
+                    a.errors() + b.errors()
+                ));
+                rounds.push((a, b));
+            }
+            rounds.sort_by(|x, y| (x.0.rps() / x.1.rps()).total_cmp(&(y.0.rps() / y.1.rps())));
+            let (a, b) = rounds[(rounds.len() - 1) / 2];
+            endpoint.levels.push((c, a));
+            bound.levels.push((c, b));
+            all.push((c, rounds.iter().map(|(a, b)| a.rps() / b.rps()).collect()));
+        }
+        Ok((endpoint, bound, all))
+    }
+}
 
 /// Starts the clock of the progress lines.
 struct LazyStart;

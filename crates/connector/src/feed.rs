@@ -42,7 +42,7 @@ impl EventFeed {
     /// # Errors
     /// [`FeedError::CursorExpired`] when `after` lies in a seal retention has removed (some
     /// events after it may be gone); [`FeedError`] when the log cannot be read.
-    #[tracing::instrument(skip_all, err(level = "info"))]
+    #[tracing::instrument(target = "connector::use_case", level = "debug", skip_all, err(level = "info"))]
     pub async fn read(
         &self,
         caller: &Caller,

@@ -78,7 +78,7 @@ impl DashboardService {
     ///
     /// # Errors
     /// [`DashboardError`] when the stamp or a source cannot be read.
-    #[tracing::instrument(skip_all, err(level = "info"))]
+    #[tracing::instrument(target = "dashboard::use_case", level = "debug", skip_all, err(level = "info"))]
     pub async fn read<F>(&self, caller: &Caller, render: F) -> Result<Rendered, DashboardError>
     where
         F: FnOnce(&Dashboard) -> Bytes + Send,

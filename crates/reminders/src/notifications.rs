@@ -38,7 +38,7 @@ impl NotificationService {
     }
 
     /// The caller's notifications by id (oldest first); `unread` filters on being unread.
-    #[tracing::instrument(skip_all, err(level = "debug"))]
+    #[tracing::instrument(target = "reminders::use_case", level = "debug", skip_all, err(level = "debug"))]
     pub async fn list(
         &self,
         caller: &Caller,
@@ -49,13 +49,13 @@ impl NotificationService {
     }
 
     /// How many of the caller's notifications are unread.
-    #[tracing::instrument(skip_all, err(level = "debug"))]
+    #[tracing::instrument(target = "reminders::use_case", level = "debug", skip_all, err(level = "debug"))]
     pub async fn unread_count(&self, caller: &Caller) -> Result<u64, ReminderError> {
         Ok(self.store.unread_count(caller.user_id).await?)
     }
 
     /// Marks one of the caller's notifications read (again: no change).
-    #[tracing::instrument(skip_all, fields(%id), err(level = "debug"))]
+    #[tracing::instrument(target = "reminders::use_case", level = "debug", skip_all, fields(%id), err(level = "debug"))]
     pub async fn mark_read(&self, caller: &Caller, id: NotificationId) -> Result<Notification, ReminderError> {
         let tx = self.store.begin_notifications().await?;
         let (notification, was_unread) = tx.mark_read(caller.user_id, id, self.clock.now()).await?;
@@ -68,7 +68,7 @@ impl NotificationService {
     }
 
     /// Marks all of the caller's notifications read; returns how many were unread.
-    #[tracing::instrument(skip_all, err(level = "debug"))]
+    #[tracing::instrument(target = "reminders::use_case", level = "debug", skip_all, err(level = "debug"))]
     pub async fn mark_all_read(&self, caller: &Caller) -> Result<u64, ReminderError> {
         let tx = self.store.begin_notifications().await?;
         let count = tx.mark_all_read(caller.user_id, self.clock.now()).await?;

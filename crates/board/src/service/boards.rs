@@ -12,7 +12,7 @@ use crate::model::{
 
 impl BoardService {
     /// Creates a board; the caller becomes its owner.
-    #[tracing::instrument(skip_all, err(level = "debug"))]
+    #[tracing::instrument(target = "board::use_case", level = "debug", skip_all, err(level = "debug"))]
     pub async fn create_board(&self, caller: &Caller, input: NewBoard) -> Result<Board, BoardError> {
         let now = self.now();
         let board = Board {
@@ -44,13 +44,13 @@ impl BoardService {
     }
 
     /// The boards the caller is a member of, by id.
-    #[tracing::instrument(skip_all, err(level = "debug"))]
+    #[tracing::instrument(target = "board::use_case", level = "debug", skip_all, err(level = "debug"))]
     pub async fn list_boards(&self, caller: &Caller, page: PageRequest) -> Result<Page<Board>, BoardError> {
         Ok(self.store.list_boards_for_user(caller.user_id, page).await?)
     }
 
     /// The caller's boards at a glance (see [`crate::BoardStore::overview`]): for their dashboard.
-    #[tracing::instrument(skip_all, err(level = "debug"))]
+    #[tracing::instrument(target = "board::use_case", level = "debug", skip_all, err(level = "debug"))]
     pub async fn overview(
         &self,
         caller: &Caller,
@@ -62,7 +62,7 @@ impl BoardService {
     }
 
     /// The whole board: members, labels, columns and their open cards.
-    #[tracing::instrument(skip_all, fields(%board_id), err(level = "debug"))]
+    #[tracing::instrument(target = "board::use_case", level = "debug", skip_all, fields(%board_id), err(level = "debug"))]
     pub async fn get_board(&self, caller: &Caller, board_id: BoardId) -> Result<BoardView, BoardError> {
         // Membership first, so a stranger cannot make us load a large board.
         self.role_on(caller, board_id, BoardRole::Viewer).await?;
@@ -71,7 +71,7 @@ impl BoardService {
 
     /// The whole board, unless the caller's copy read at revision `known` is still exact: then
     /// one read of the revision instead of the whole view. Access is checked either way.
-    #[tracing::instrument(skip_all, fields(%board_id), err(level = "debug"))]
+    #[tracing::instrument(target = "board::use_case", level = "debug", skip_all, fields(%board_id), err(level = "debug"))]
     pub async fn get_board_unless(
         &self,
         caller: &Caller,
@@ -88,7 +88,7 @@ impl BoardService {
 
     /// Renames, re-describes, archives or restores a board (editors and owners). A change that
     /// changes nothing returns the board as it is, without a new version or event.
-    #[tracing::instrument(skip_all, fields(%board_id), err(level = "debug"))]
+    #[tracing::instrument(target = "board::use_case", level = "debug", skip_all, fields(%board_id), err(level = "debug"))]
     pub async fn update_board(
         &self,
         caller: &Caller,
@@ -125,7 +125,7 @@ impl BoardService {
     }
 
     /// Deletes a board and everything on it (owners only).
-    #[tracing::instrument(skip_all, fields(%board_id), err(level = "debug"))]
+    #[tracing::instrument(target = "board::use_case", level = "debug", skip_all, fields(%board_id), err(level = "debug"))]
     pub async fn delete_board(
         &self,
         caller: &Caller,

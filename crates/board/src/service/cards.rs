@@ -12,7 +12,7 @@ use crate::ports::{BoardTx, Siblings};
 impl BoardService {
     /// Appends a card to a column of the board (editors and owners), within the column's WIP
     /// limit. Labels must be the board's; assignees must be its members.
-    #[tracing::instrument(skip_all, fields(%board_id, column_id = %input.column_id), err(level = "debug"))]
+    #[tracing::instrument(target = "board::use_case", level = "debug", skip_all, fields(%board_id, column_id = %input.column_id), err(level = "debug"))]
     pub async fn create_card(&self, caller: &Caller, board_id: BoardId, input: NewCard) -> Result<Card, BoardError> {
         let tx = self.store.begin().await?;
         role_in(&*tx, caller, board_id, BoardRole::Editor).await?;
@@ -53,7 +53,7 @@ impl BoardService {
     }
 
     /// One card.
-    #[tracing::instrument(skip_all, fields(%card_id), err(level = "debug"))]
+    #[tracing::instrument(target = "board::use_case", level = "debug", skip_all, fields(%card_id), err(level = "debug"))]
     pub async fn get_card(&self, caller: &Caller, card_id: CardId) -> Result<Card, BoardError> {
         let card = self.store.get_card(card_id).await?;
         self.role_on(caller, card.board_id, BoardRole::Viewer).await?;
@@ -61,7 +61,7 @@ impl BoardService {
     }
 
     /// The board's cards matching `filter`, by id.
-    #[tracing::instrument(skip_all, fields(%board_id), err(level = "debug"))]
+    #[tracing::instrument(target = "board::use_case", level = "debug", skip_all, fields(%board_id), err(level = "debug"))]
     pub async fn list_cards(
         &self,
         caller: &Caller,
@@ -76,7 +76,7 @@ impl BoardService {
     /// Changes a card's content, labels, assignees, due date, or archives or restores it
     /// (editors and owners). Restoring counts against the column's WIP limit. A change that
     /// changes nothing writes nothing.
-    #[tracing::instrument(skip_all, fields(%card_id), err(level = "debug"))]
+    #[tracing::instrument(target = "board::use_case", level = "debug", skip_all, fields(%card_id), err(level = "debug"))]
     pub async fn update_card(
         &self,
         caller: &Caller,
@@ -134,7 +134,7 @@ impl BoardService {
     }
 
     /// Deletes a card and its comments (editors and owners).
-    #[tracing::instrument(skip_all, fields(%card_id), err(level = "debug"))]
+    #[tracing::instrument(target = "board::use_case", level = "debug", skip_all, fields(%card_id), err(level = "debug"))]
     pub async fn delete_card(
         &self,
         caller: &Caller,

@@ -14,7 +14,7 @@ use crate::ports::{BoardTx, Siblings};
 
 impl BoardService {
     /// Appends a column to a board (editors and owners).
-    #[tracing::instrument(skip_all, fields(%board_id), err(level = "debug"))]
+    #[tracing::instrument(target = "board::use_case", level = "debug", skip_all, fields(%board_id), err(level = "debug"))]
     pub async fn create_column(
         &self,
         caller: &Caller,
@@ -48,7 +48,7 @@ impl BoardService {
     }
 
     /// One column.
-    #[tracing::instrument(skip_all, fields(%column_id), err(level = "debug"))]
+    #[tracing::instrument(target = "board::use_case", level = "debug", skip_all, fields(%column_id), err(level = "debug"))]
     pub async fn get_column(&self, caller: &Caller, column_id: ColumnId) -> Result<Column, BoardError> {
         let column = self.store.get_column(column_id).await?;
         self.role_on(caller, column.board_id, BoardRole::Viewer).await?;
@@ -59,7 +59,7 @@ impl BoardService {
     /// (editors and owners). Lowering a limit below the column's current card count is
     /// allowed: the limit only stops cards coming in. A change that changes nothing writes
     /// nothing.
-    #[tracing::instrument(skip_all, fields(%column_id), err(level = "debug"))]
+    #[tracing::instrument(target = "board::use_case", level = "debug", skip_all, fields(%column_id), err(level = "debug"))]
     pub async fn update_column(
         &self,
         caller: &Caller,
@@ -104,7 +104,7 @@ impl BoardService {
 
     /// Deletes a column that holds no cards, archived ones included (editors and owners):
     /// cards are never deleted as a side effect.
-    #[tracing::instrument(skip_all, fields(%column_id), err(level = "debug"))]
+    #[tracing::instrument(target = "board::use_case", level = "debug", skip_all, fields(%column_id), err(level = "debug"))]
     pub async fn delete_column(
         &self,
         caller: &Caller,

@@ -10,7 +10,7 @@ use crate::model::{BoardRole, Comment, CommentBody};
 
 impl BoardService {
     /// The comments on a card, oldest first.
-    #[tracing::instrument(skip_all, fields(%card_id), err(level = "debug"))]
+    #[tracing::instrument(target = "board::use_case", level = "debug", skip_all, fields(%card_id), err(level = "debug"))]
     pub async fn list_comments(
         &self,
         caller: &Caller,
@@ -23,7 +23,7 @@ impl BoardService {
     }
 
     /// One comment.
-    #[tracing::instrument(skip_all, fields(%comment_id), err(level = "debug"))]
+    #[tracing::instrument(target = "board::use_case", level = "debug", skip_all, fields(%comment_id), err(level = "debug"))]
     pub async fn get_comment(&self, caller: &Caller, comment_id: CommentId) -> Result<Comment, BoardError> {
         let comment = self.store.get_comment(comment_id).await?;
         self.role_on(caller, comment.board_id, BoardRole::Viewer).await?;
@@ -31,7 +31,7 @@ impl BoardService {
     }
 
     /// Comments on a card (editors and owners).
-    #[tracing::instrument(skip_all, fields(%card_id), err(level = "debug"))]
+    #[tracing::instrument(target = "board::use_case", level = "debug", skip_all, fields(%card_id), err(level = "debug"))]
     pub async fn create_comment(
         &self,
         caller: &Caller,
@@ -59,7 +59,7 @@ impl BoardService {
     }
 
     /// Edits one's own comment (while still an editor or owner).
-    #[tracing::instrument(skip_all, fields(%comment_id), err(level = "debug"))]
+    #[tracing::instrument(target = "board::use_case", level = "debug", skip_all, fields(%comment_id), err(level = "debug"))]
     pub async fn update_comment(
         &self,
         caller: &Caller,
@@ -85,7 +85,7 @@ impl BoardService {
     }
 
     /// Deletes a comment: one's own (editors), or anyone's (owners).
-    #[tracing::instrument(skip_all, fields(%comment_id), err(level = "debug"))]
+    #[tracing::instrument(target = "board::use_case", level = "debug", skip_all, fields(%comment_id), err(level = "debug"))]
     pub async fn delete_comment(
         &self,
         caller: &Caller,

@@ -9,7 +9,7 @@ use crate::model::{BoardRole, Label, LabelChanges, NewLabel};
 
 impl BoardService {
     /// The board's labels, by id.
-    #[tracing::instrument(skip_all, fields(%board_id), err(level = "debug"))]
+    #[tracing::instrument(target = "board::use_case", level = "debug", skip_all, fields(%board_id), err(level = "debug"))]
     pub async fn list_labels(
         &self,
         caller: &Caller,
@@ -21,7 +21,7 @@ impl BoardService {
     }
 
     /// One label.
-    #[tracing::instrument(skip_all, fields(%label_id), err(level = "debug"))]
+    #[tracing::instrument(target = "board::use_case", level = "debug", skip_all, fields(%label_id), err(level = "debug"))]
     pub async fn get_label(&self, caller: &Caller, label_id: LabelId) -> Result<Label, BoardError> {
         let label = self.store.get_label(label_id).await?;
         self.role_on(caller, label.board_id, BoardRole::Viewer).await?;
@@ -29,7 +29,7 @@ impl BoardService {
     }
 
     /// Creates a label on the board (editors and owners). Names need not be unique.
-    #[tracing::instrument(skip_all, fields(%board_id), err(level = "debug"))]
+    #[tracing::instrument(target = "board::use_case", level = "debug", skip_all, fields(%board_id), err(level = "debug"))]
     pub async fn create_label(&self, caller: &Caller, board_id: BoardId, input: NewLabel) -> Result<Label, BoardError> {
         let tx = self.store.begin().await?;
         role_in(&*tx, caller, board_id, BoardRole::Editor).await?;
@@ -51,7 +51,7 @@ impl BoardService {
 
     /// Renames or recolours a label (editors and owners). A change that changes nothing writes
     /// nothing.
-    #[tracing::instrument(skip_all, fields(%label_id), err(level = "debug"))]
+    #[tracing::instrument(target = "board::use_case", level = "debug", skip_all, fields(%label_id), err(level = "debug"))]
     pub async fn update_label(
         &self,
         caller: &Caller,
@@ -86,7 +86,7 @@ impl BoardService {
     }
 
     /// Deletes a label; the cards carrying it lose it (editors and owners).
-    #[tracing::instrument(skip_all, fields(%label_id), err(level = "debug"))]
+    #[tracing::instrument(target = "board::use_case", level = "debug", skip_all, fields(%label_id), err(level = "debug"))]
     pub async fn delete_label(
         &self,
         caller: &Caller,

@@ -13,7 +13,7 @@ const LAST_OWNER: &str = "a board must keep at least one owner";
 
 impl BoardService {
     /// The members of a board, by user id.
-    #[tracing::instrument(skip_all, fields(%board_id), err(level = "debug"))]
+    #[tracing::instrument(target = "board::use_case", level = "debug", skip_all, fields(%board_id), err(level = "debug"))]
     pub async fn list_members(
         &self,
         caller: &Caller,
@@ -25,7 +25,7 @@ impl BoardService {
     }
 
     /// Adds an existing user to a board (owners only).
-    #[tracing::instrument(skip_all, fields(%board_id, user_id = %input.user_id), err(level = "debug"))]
+    #[tracing::instrument(target = "board::use_case", level = "debug", skip_all, fields(%board_id, user_id = %input.user_id), err(level = "debug"))]
     pub async fn add_member(&self, caller: &Caller, board_id: BoardId, input: NewMember) -> Result<Member, BoardError> {
         // Asked through the pool before the unit of work opens (see the module docs); the
         // membership check here only keeps strangers from probing which users exist.
@@ -48,7 +48,7 @@ impl BoardService {
     }
 
     /// Changes a member's role (owners only). The last owner cannot be demoted.
-    #[tracing::instrument(skip_all, fields(%board_id, %user_id), err(level = "debug"))]
+    #[tracing::instrument(target = "board::use_case", level = "debug", skip_all, fields(%board_id, %user_id), err(level = "debug"))]
     pub async fn update_member_role(
         &self,
         caller: &Caller,
@@ -74,7 +74,7 @@ impl BoardService {
     }
 
     /// Removes a member. Owners remove anyone; any member may leave. The last owner cannot.
-    #[tracing::instrument(skip_all, fields(%board_id, %user_id), err(level = "debug"))]
+    #[tracing::instrument(target = "board::use_case", level = "debug", skip_all, fields(%board_id, %user_id), err(level = "debug"))]
     pub async fn remove_member(&self, caller: &Caller, board_id: BoardId, user_id: UserId) -> Result<(), BoardError> {
         let tx = self.store.begin().await?;
         let role = role_in(&*tx, caller, board_id, BoardRole::Viewer).await?;

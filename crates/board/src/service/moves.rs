@@ -14,7 +14,7 @@ impl BoardService {
     /// Moves a card (editors and owners): in front of `before_id`, behind `after_id`, or last
     /// in `column_id`. Entering another column counts against its WIP limit (archived cards
     /// do not count). Writes the card's row only, unless the column's keys need a rebalance.
-    #[tracing::instrument(skip_all, fields(%card_id, column_id = %to.column_id), err(level = "debug"))]
+    #[tracing::instrument(target = "board::use_case", level = "debug", skip_all, fields(%card_id, column_id = %to.column_id), err(level = "debug"))]
     pub async fn move_card(
         &self,
         caller: &Caller,

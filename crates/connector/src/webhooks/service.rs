@@ -40,7 +40,7 @@ impl WebhookService {
     ///
     /// # Errors
     /// [`WebhookError::Invalid`] for a bad URL or description; a store failure.
-    #[tracing::instrument(skip_all, err(level = "debug"))]
+    #[tracing::instrument(target = "connector::use_case", level = "debug", skip_all, err(level = "debug"))]
     pub async fn create(&self, caller: &Caller, input: NewWebhook) -> Result<Webhook, WebhookError> {
         let now = self.clock.now();
         let webhook = Webhook {
@@ -94,7 +94,7 @@ impl WebhookService {
     ///
     /// # Errors
     /// `NotFound`, `Invalid`, `VersionMismatch` (a stale `expected`), `Conflict`.
-    #[tracing::instrument(skip_all, fields(%id), err(level = "debug"))]
+    #[tracing::instrument(target = "connector::use_case", level = "debug", skip_all, fields(%id), err(level = "debug"))]
     pub async fn update(
         &self,
         caller: &Caller,
@@ -149,7 +149,7 @@ impl WebhookService {
     ///
     /// # Errors
     /// `NotFound`, `VersionMismatch`, `Conflict`.
-    #[tracing::instrument(skip_all, fields(%id), err(level = "debug"))]
+    #[tracing::instrument(target = "connector::use_case", level = "debug", skip_all, fields(%id), err(level = "debug"))]
     pub async fn delete(&self, caller: &Caller, id: WebhookId, expected: Option<Version>) -> Result<(), WebhookError> {
         let current = self.get(caller, id).await?;
         if expected.is_some_and(|v| v != current.version) {
@@ -196,7 +196,7 @@ impl WebhookService {
     ///
     /// # Errors
     /// `NotFound`; [`WebhookError::Inactive`] when the subscription is turned off.
-    #[tracing::instrument(skip_all, fields(%id, %delivery), err(level = "debug"))]
+    #[tracing::instrument(target = "connector::use_case", level = "debug", skip_all, fields(%id, %delivery), err(level = "debug"))]
     pub async fn redeliver(
         &self,
         caller: &Caller,

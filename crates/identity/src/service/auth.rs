@@ -72,7 +72,7 @@ impl IdentityService {
     /// Signs in with email and password. Unknown email, wrong password and disabled account
     /// give the same answer after the same work. `previous` is the cookie the browser already
     /// had, which is revoked so that a session id never survives sign-in (rotation).
-    #[tracing::instrument(skip_all, err(level = "info"))]
+    #[tracing::instrument(target = "identity::use_case", level = "debug", skip_all, err(level = "info"))]
     pub async fn login(
         &self,
         email: &str,
@@ -144,7 +144,7 @@ impl IdentityService {
     }
 
     /// Ends the session behind `secret`.
-    #[tracing::instrument(skip_all, err)]
+    #[tracing::instrument(target = "identity::use_case", level = "debug", skip_all, err)]
     pub async fn logout(&self, secret: &str, caller: &Caller) -> Result<(), IdentityError> {
         let key = SessionKey::from_secret(secret);
         let Some(session) = self.sessions.get(&key).await? else {
@@ -162,7 +162,7 @@ impl IdentityService {
 
     /// Recognises the caller behind a cookie or a token; `None` when it is unknown, expired,
     /// revoked, or its user is disabled.
-    #[tracing::instrument(skip_all, err)]
+    #[tracing::instrument(target = "identity::use_case", level = "debug", skip_all, err)]
     pub async fn authenticate(&self, credential: Credential<'_>) -> Result<Option<Authenticated>, IdentityError> {
         let now = self.clock.now();
         match credential {
@@ -223,7 +223,7 @@ impl IdentityService {
     }
 
     /// Revokes one of the caller's sessions.
-    #[tracing::instrument(skip_all, err(level = "info"))]
+    #[tracing::instrument(target = "identity::use_case", level = "debug", skip_all, err(level = "info"))]
     pub async fn revoke_session(&self, caller: &Caller, id: SessionId) -> Result<(), IdentityError> {
         self.sessions.delete_by_id(caller.user_id, id).await?;
         let draft = EventDraft {

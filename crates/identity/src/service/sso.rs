@@ -66,7 +66,7 @@ impl IdentityService {
 
     /// Begins a sign-in at provider `id`: builds the authorization request and remembers its
     /// `state`, `nonce` and PKCE verifier under a new browser-bound secret.
-    #[tracing::instrument(skip(self), err(level = "info"))]
+    #[tracing::instrument(target = "identity::use_case", level = "debug", skip(self), err(level = "info"))]
     pub async fn sso_begin(&self, id: &str) -> Result<SsoStart, IdentityError> {
         let (sso, provider) = self.provider(id).ok_or(IdentityError::Sso(SsoFailure::UnknownProvider))?;
         let request = provider.authorization_request().await.map_err(IdentityError::Sso)?;
@@ -87,7 +87,7 @@ impl IdentityService {
     /// Finishes a sign-in at the callback of provider `id`. `attempt_secret` is the browser's
     /// attempt cookie, `previous` its session cookie (revoked: the session id rotates). Every
     /// refusal is audited as `auth.sso_failed` with its reason and creates no session.
-    #[tracing::instrument(skip_all, fields(provider = id), err(level = "info"))]
+    #[tracing::instrument(target = "identity::use_case", level = "debug", skip_all, fields(provider = id), err(level = "info"))]
     pub async fn sso_complete(
         &self,
         id: &str,

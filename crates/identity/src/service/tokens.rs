@@ -10,7 +10,7 @@ use crate::secret::{TOKEN_PREFIX, hash_secret, random_secret};
 
 impl IdentityService {
     /// Creates a token for the caller; the returned secret is shown once and never stored.
-    #[tracing::instrument(skip_all, err(level = "info"))]
+    #[tracing::instrument(target = "identity::use_case", level = "debug", skip_all, err(level = "info"))]
     pub async fn create_token(
         &self,
         caller: &Caller,
@@ -54,7 +54,7 @@ impl IdentityService {
     }
 
     /// Revokes one of the caller's tokens; it stops working at once.
-    #[tracing::instrument(skip_all, err(level = "info"))]
+    #[tracing::instrument(target = "identity::use_case", level = "debug", skip_all, err(level = "info"))]
     pub async fn revoke_token(&self, caller: &Caller, id: TokenId) -> Result<(), IdentityError> {
         let tx = self.store.begin().await?;
         let token = tx.delete_token(caller.user_id, id).await?;

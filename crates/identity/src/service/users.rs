@@ -9,7 +9,7 @@ use crate::ports::IdentityTx;
 
 impl IdentityService {
     /// Creates an administrator from the command line (no caller: the actor is the system).
-    #[tracing::instrument(skip_all, err)]
+    #[tracing::instrument(target = "identity::use_case", level = "debug", skip_all, err)]
     pub async fn create_admin(
         &self,
         email: Email,
@@ -21,7 +21,7 @@ impl IdentityService {
     }
 
     /// Creates a user; administrators only.
-    #[tracing::instrument(skip_all, err(level = "info"))]
+    #[tracing::instrument(target = "identity::use_case", level = "debug", skip_all, err(level = "info"))]
     pub async fn create_user(&self, caller: &Caller, new: NewUser) -> Result<User, IdentityError> {
         require_admin(caller)?;
         self.insert_user(new, caller.actor, &caller.meta).await
@@ -95,7 +95,7 @@ impl IdentityService {
 
     /// Changes a user; administrators only. The last active administrator cannot be demoted
     /// or disabled. Disabling a user ends their sessions.
-    #[tracing::instrument(skip_all, err(level = "info"))]
+    #[tracing::instrument(target = "identity::use_case", level = "debug", skip_all, err(level = "info"))]
     pub async fn update_user(
         &self,
         caller: &Caller,

@@ -51,7 +51,7 @@ impl NoteService {
 
     /// Creates a note owned by the caller: personal, or on a board (or a card of a board) the
     /// caller edits.
-    #[tracing::instrument(skip_all, err(level = "debug"))]
+    #[tracing::instrument(target = "notes::use_case", level = "debug", skip_all, err(level = "debug"))]
     pub async fn create(&self, caller: &Caller, input: NewNote) -> Result<Note, NoteError> {
         let (board_id, card_id) = self.destination(caller, None, input.board_id, input.card_id).await?;
         let now = self.clock.now();
@@ -83,7 +83,7 @@ impl NoteService {
     }
 
     /// One note the caller may see.
-    #[tracing::instrument(skip_all, fields(%id), err(level = "debug"))]
+    #[tracing::instrument(target = "notes::use_case", level = "debug", skip_all, fields(%id), err(level = "debug"))]
     pub async fn get(&self, caller: &Caller, id: NoteId) -> Result<Note, NoteError> {
         let note = self.store.get(id).await?;
         self.access_to(caller, &note).await?;
@@ -96,7 +96,7 @@ impl NoteService {
     ///
     /// `limit` is clamped to 1–200 (default 50). A cursor of the other kind (a list cursor for
     /// a search, or the reverse) is refused as [`NoteError::Invalid`] on `cursor`.
-    #[tracing::instrument(skip_all, err(level = "debug"))]
+    #[tracing::instrument(target = "notes::use_case", level = "debug", skip_all, err(level = "debug"))]
     pub async fn list(
         &self,
         caller: &Caller,
@@ -134,7 +134,7 @@ impl NoteService {
     /// Changes a note (see the type's access rules). Moving it to another board needs the editor
     /// role there; making it personal again is for its owner only. A change that changes
     /// nothing writes nothing.
-    #[tracing::instrument(skip_all, fields(%id), err(level = "debug"))]
+    #[tracing::instrument(target = "notes::use_case", level = "debug", skip_all, fields(%id), err(level = "debug"))]
     pub async fn update(
         &self,
         caller: &Caller,
@@ -197,7 +197,7 @@ impl NoteService {
     }
 
     /// Deletes a note (see the type's access rules).
-    #[tracing::instrument(skip_all, fields(%id), err(level = "debug"))]
+    #[tracing::instrument(target = "notes::use_case", level = "debug", skip_all, fields(%id), err(level = "debug"))]
     pub async fn delete(&self, caller: &Caller, id: NoteId, expected: Option<Version>) -> Result<(), NoteError> {
         let current = self.store.get(id).await?;
         if self.access_to(caller, &current).await? != Access::Edit {

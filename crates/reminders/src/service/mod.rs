@@ -43,7 +43,7 @@ impl ReminderService {
 
     /// Creates a reminder owned by the caller. A `remind_at` in the past is allowed: a one-shot
     /// reminder then fires at once (late); a recurring one resumes with its next occurrence.
-    #[tracing::instrument(skip_all, err(level = "debug"))]
+    #[tracing::instrument(target = "reminders::use_case", level = "debug", skip_all, err(level = "debug"))]
     pub async fn create(&self, caller: &Caller, input: NewReminder) -> Result<Reminder, ReminderError> {
         check_until(input.remind_at, input.recurrence.as_ref(), &input.timezone)?;
         if let Some(target) = input.target {
@@ -83,20 +83,20 @@ impl ReminderService {
     }
 
     /// One of the caller's reminders.
-    #[tracing::instrument(skip_all, fields(%reminder_id), err(level = "debug"))]
+    #[tracing::instrument(target = "reminders::use_case", level = "debug", skip_all, fields(%reminder_id), err(level = "debug"))]
     pub async fn get(&self, caller: &Caller, reminder_id: ReminderId) -> Result<Reminder, ReminderError> {
         owned(caller, self.store.get(reminder_id).await?)
     }
 
     /// The caller's scheduled reminders that fire next, soonest first; at most `limit`
     /// (clamped to 1..=200).
-    #[tracing::instrument(skip_all, err(level = "debug"))]
+    #[tracing::instrument(target = "reminders::use_case", level = "debug", skip_all, err(level = "debug"))]
     pub async fn next(&self, caller: &Caller, limit: u32) -> Result<Vec<Reminder>, ReminderError> {
         Ok(self.store.next_for_owner(caller.user_id, limit.clamp(1, PageRequest::MAX_LIMIT)).await?)
     }
 
     /// The caller's reminders matching `filter`, by id.
-    #[tracing::instrument(skip_all, err(level = "debug"))]
+    #[tracing::instrument(target = "reminders::use_case", level = "debug", skip_all, err(level = "debug"))]
     pub async fn list(
         &self,
         caller: &Caller,
@@ -109,7 +109,7 @@ impl ReminderService {
     /// Changes a reminder. A change of `remind_at`, `timezone` or `recurrence` recomputes
     /// `next_fire_at` as creation does (and drops a snooze); a change that changes nothing
     /// writes nothing.
-    #[tracing::instrument(skip_all, fields(%reminder_id), err(level = "debug"))]
+    #[tracing::instrument(target = "reminders::use_case", level = "debug", skip_all, fields(%reminder_id), err(level = "debug"))]
     pub async fn update(
         &self,
         caller: &Caller,
@@ -173,7 +173,7 @@ impl ReminderService {
     }
 
     /// Deletes a reminder.
-    #[tracing::instrument(skip_all, fields(%reminder_id), err(level = "debug"))]
+    #[tracing::instrument(target = "reminders::use_case", level = "debug", skip_all, fields(%reminder_id), err(level = "debug"))]
     pub async fn delete(
         &self,
         caller: &Caller,
@@ -191,7 +191,7 @@ impl ReminderService {
     /// Marks a reminder done. For a recurring reminder this ends the series for good (there is
     /// no "complete this occurrence": a series moves on by itself once an occurrence fired).
     /// Completing a completed reminder changes nothing; a cancelled one cannot be completed.
-    #[tracing::instrument(skip_all, fields(%reminder_id), err(level = "debug"))]
+    #[tracing::instrument(target = "reminders::use_case", level = "debug", skip_all, fields(%reminder_id), err(level = "debug"))]
     pub async fn complete(
         &self,
         caller: &Caller,
@@ -203,7 +203,7 @@ impl ReminderService {
 
     /// Calls a reminder off: it never fires again. Cancelling a cancelled reminder changes
     /// nothing; a completed one cannot be cancelled.
-    #[tracing::instrument(skip_all, fields(%reminder_id), err(level = "debug"))]
+    #[tracing::instrument(target = "reminders::use_case", level = "debug", skip_all, fields(%reminder_id), err(level = "debug"))]
     pub async fn cancel(
         &self,
         caller: &Caller,
@@ -217,7 +217,7 @@ impl ReminderService {
     /// becomes `until` for this occurrence only; a recurring reminder then carries on with its
     /// first occurrence after `until`. Works on any scheduled reminder, also one whose last
     /// occurrence already fired ("remind me again in ten minutes").
-    #[tracing::instrument(skip_all, fields(%reminder_id, %until), err(level = "debug"))]
+    #[tracing::instrument(target = "reminders::use_case", level = "debug", skip_all, fields(%reminder_id, %until), err(level = "debug"))]
     pub async fn snooze(
         &self,
         caller: &Caller,
