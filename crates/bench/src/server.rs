@@ -22,6 +22,11 @@ impl Process {
         log: &Path,
         port: u16,
     ) -> anyhow::Result<Self> {
+        // Another process on the port would answer for this one (a ceiling server left from an
+        // earlier run did once, and the run measured it instead of its own).
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_err() {
+            bail!("127.0.0.1:{port} is taken by another process; stop it, or choose another --port");
+        }
         let out = std::fs::File::create(log).with_context(|| format!("cannot create {}", log.display()))?;
         let child = Command::new(program)
             .args(args)
