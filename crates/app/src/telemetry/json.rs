@@ -17,8 +17,9 @@ use super::timestamp::Timestamp;
 
 /// One JSON object per line: `timestamp`, `level`, `fields` (the event's, its message
 /// included), `target`, and `spans` (the spans the line was logged in, outermost first, each
-/// with its fields and `name`), the same keys, values and order as tracing-subscriber's
-/// `json().with_current_span(false).with_span_list(true)`.
+/// with its fields and `name`): the keys and values of tracing-subscriber's
+/// `json().with_current_span(false).with_span_list(true)`, in its order but for the event's
+/// fields, which come in name order as a span's do.
 #[derive(Debug, Clone, Copy, Default)]
 pub(super) struct JsonLines;
 
