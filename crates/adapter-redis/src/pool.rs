@@ -47,7 +47,8 @@ impl RedisPool {
     }
 
     pub(crate) fn key(&self, parts: &[&str]) -> String {
-        let mut key = self.prefix.clone();
+        let mut key = String::with_capacity(self.prefix.len() + parts.iter().map(|p| p.len() + 1).sum::<usize>());
+        key.push_str(&self.prefix);
         for part in parts {
             key.push_str(part);
             key.push(':');

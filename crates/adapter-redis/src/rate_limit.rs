@@ -174,11 +174,12 @@ impl RateLimiter for RedisRateLimiter {
         let now_ms = u64::try_from(shared.clock.now().timestamp_millis()).unwrap_or_default();
         let (current, reset) = window_at(now_ms, window);
         let ttl_ms = u64::try_from(window.as_millis()).unwrap_or(u64::MAX);
+        let window_name = current.to_string();
         let mut counts = lock(shared);
         let hits = keys
             .iter()
             .map(|key| {
-                let name = shared.redis.key(&["ratelimit", key.as_str(), &current.to_string()]);
+                let name = shared.redis.key(&["ratelimit", key.as_str(), &window_name]);
                 if counts.len() >= MAX_KEYS && !counts.contains_key(&name) {
                     return 1;
                 }
