@@ -87,7 +87,7 @@ impl Policies {
 }
 
 /// The rate limits' middleware state: the application's, with its [`Policies`].
-pub(crate) fn state(app: &AppState) -> (AppState, Arc<Policies>) {
+pub(crate) fn middleware_state(app: &AppState) -> (AppState, Arc<Policies>) {
     (app.clone(), Arc::new(Policies::of(&app.settings.rate_limits)))
 }
 

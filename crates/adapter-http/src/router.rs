@@ -37,7 +37,7 @@ pub(crate) fn api_router(state: Option<&AppState>) -> (Router<AppState>, utoipa:
         let operations = Arc::new(idempotency::Operations::of(v1.get_openapi()));
         v1 = v1
             .layer(axum::middleware::from_fn_with_state((state.clone(), operations), idempotency::middleware))
-            .layer(axum::middleware::from_fn_with_state(rate_limit::state(state), rate_limit::api));
+            .layer(axum::middleware::from_fn_with_state(rate_limit::middleware_state(state), rate_limit::api));
     }
     let (router, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest(API_PREFIX, v1)
@@ -77,7 +77,7 @@ pub fn router(context: AppContext) -> Router {
     );
     let pages = crate::pages::router(&state)
         .merge(crate::sso::router())
-        .layer(axum::middleware::from_fn_with_state(rate_limit::state(&state), rate_limit::pages));
+        .layer(axum::middleware::from_fn_with_state(rate_limit::middleware_state(&state), rate_limit::pages));
     api.route("/metrics", get(metrics::render))
         .route("/api/v1/openapi.json", openapi_json)
         .merge(pages)
