@@ -21,6 +21,9 @@ use crate::config::{Config, LogFormat};
 
 mod json;
 mod lines;
+#[cfg(test)]
+mod testing;
+mod text;
 mod timestamp;
 
 /// How long one request of the exporter may take, the OTLP default. (The exporter's retries of
@@ -112,10 +115,17 @@ where
             .event_format(json::JsonLines)
             .with_writer(writer)
             .boxed(),
-        LogFormat::Pretty => tracing_subscriber::fmt::layer()
+        // The same lines; on a terminal with colours, which tracing-subscriber writes.
+        LogFormat::Pretty if ansi => tracing_subscriber::fmt::layer()
             .compact()
             .with_timer(timestamp::Timestamp)
-            .with_ansi(ansi)
+            .with_ansi(true)
+            .with_writer(writer)
+            .boxed(),
+        LogFormat::Pretty => tracing_subscriber::fmt::layer()
+            .fmt_fields(text::TextFields)
+            .event_format(text::TextLines)
+            .with_ansi(false)
             .with_writer(writer)
             .boxed(),
     }

@@ -7,6 +7,7 @@
 use std::fmt;
 
 use tracing::{Event, Subscriber};
+use tracing_log::NormalizeEvent as _;
 use tracing_subscriber::field::VisitOutput as _;
 use tracing_subscriber::fmt::format::{JsonFields, JsonVisitor, Writer};
 use tracing_subscriber::fmt::time::FormatTime as _;
@@ -28,7 +29,9 @@ where
     S: Subscriber + for<'a> LookupSpan<'a>,
 {
     fn format_event(&self, ctx: &FmtContext<'_, S, JsonFields>, mut w: Writer<'_>, event: &Event<'_>) -> fmt::Result {
-        let meta = event.metadata();
+        // Events of the `log` crate carry their own target, as tracing-subscriber's lines show.
+        let normalized = event.normalized_metadata();
+        let meta = normalized.as_ref().unwrap_or_else(|| event.metadata());
         w.write_str("{\"timestamp\":\"")?;
         Timestamp.format_time(&mut w)?;
         write!(w, "\",\"level\":\"{}\",\"fields\":", meta.level())?;
@@ -37,9 +40,12 @@ where
         fields.finish()?;
         w.write_str(",\"target\":")?;
         write_string(&mut w, meta.target())?;
-        if let Some(leaf) = ctx.lookup_current() {
+        // As tracing-subscriber does: the list when the event has a parent, given or current,
+        // and in it the current span and those it is in.
+        if event.parent().and_then(|id| ctx.span(id)).is_some() || ctx.lookup_current().is_some() {
             w.write_str(",\"spans\":[")?;
-            for (n, span) in leaf.scope().from_root().enumerate() {
+            let scope = ctx.lookup_current().into_iter().flat_map(|leaf| leaf.scope().from_root());
+            for (n, span) in scope.enumerate() {
                 if n > 0 {
                     w.write_char(',')?;
                 }
@@ -91,77 +97,35 @@ fn write_string(w: &mut impl fmt::Write, text: &str) -> fmt::Result {
 
 #[cfg(test)]
 mod tests {
-    use std::io;
-    use std::sync::{Arc, Mutex};
-
-    use tracing::field::Empty;
     use tracing_subscriber::layer::SubscriberExt as _;
-    use tracing_subscriber::{Layer, Registry};
 
+    use super::super::testing::{Captured, log_lines};
     use super::*;
 
-    /// What a layer wrote.
-    #[derive(Clone, Default)]
-    struct Captured(Arc<Mutex<Vec<u8>>>);
-
-    impl io::Write for Captured {
-        fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(bytes);
-            Ok(bytes.len())
-        }
-
-        fn flush(&mut self) -> io::Result<()> {
-            Ok(())
-        }
-    }
-
-    /// Logs the same lines, in spans with fields of every kind, some recorded after the span
-    /// opened, and texts that need escaping.
-    fn log_lines() {
-        tracing::info!(status = 200u64, latency_ms = 0.25, "outside any span");
-        let request =
-            tracing::info_span!("http", method = %"GET", route = "/api/v1/x", request_id = "r-1", trace_id = Empty);
-        let _request = request.enter();
-        request.record("trace_id", "4bf92f3577b34da6a3ce929d0e0e4736");
-        tracing::info!(status = 201u64, ok = true, delta = -3i64, "response");
-        let empty = tracing::info_span!("sign-in \"quoted\"");
-        let _empty = empty.enter();
-        let use_case = tracing::info_span!("login", attempt = 2u64, who = ?Some("ann"));
-        let _use_case = use_case.enter();
-        tracing::warn!(error = %"no such user", detail = "tab\there\nline \\ \u{1}", "refused {}", "ann");
-    }
-
-    fn log_through(layer: impl Layer<Registry> + Send + Sync) {
-        tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), log_lines);
-    }
-
     fn parsed(output: &Captured) -> Vec<serde_json::Value> {
-        let text = String::from_utf8(output.0.lock().unwrap().clone()).unwrap();
-        text.lines().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}"))).collect()
+        output.text().lines().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}"))).collect()
     }
 
     #[test]
     fn lines_hold_what_tracing_subscribers_json_lines_hold() {
         let (theirs, ours) = (Captured::default(), Captured::default());
-        let writer = |out: &Captured| {
-            let out = out.clone();
-            move || out.clone()
-        };
-        log_through(
+        let subscriber = tracing_subscriber::registry().with(
             tracing_subscriber::fmt::layer()
                 .json()
                 .with_current_span(false)
                 .with_span_list(true)
-                .with_writer(writer(&theirs)),
+                .with_writer(theirs.writer()),
         );
-        log_through(
+        tracing::subscriber::with_default(subscriber, log_lines);
+        let subscriber = tracing_subscriber::registry().with(
             tracing_subscriber::fmt::layer()
                 .fmt_fields(JsonFields::new())
                 .event_format(JsonLines)
-                .with_writer(writer(&ours)),
+                .with_writer(ours.writer()),
         );
+        tracing::subscriber::with_default(subscriber, log_lines);
         let (mut theirs, mut ours) = (parsed(&theirs), parsed(&ours));
-        assert_eq!(ours.len(), 3);
+        assert_eq!(ours.len(), 6);
         for line in &mut ours {
             let stamp = line.as_object_mut().unwrap().remove("timestamp").unwrap();
             let stamp = stamp.as_str().unwrap();
@@ -172,7 +136,8 @@ mod tests {
         }
         assert_eq!(ours, theirs);
         assert_eq!(ours[2]["spans"][1]["name"], "sign-in \"quoted\"");
-        assert_eq!(ours[2]["fields"]["detail"], "tab\there\nline \\ \u{1}");
+        assert_eq!(ours[2]["fields"]["detail"], "tab\there\nline \\ \u{1} ünï");
+        assert_eq!(ours[5]["spans"], serde_json::json!([]));
     }
 
     #[test]
