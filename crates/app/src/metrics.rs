@@ -17,6 +17,12 @@ use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 /// Histogram buckets, in seconds (request latency and tick duration).
 const BUCKETS: &[f64] = &[0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0];
 
+/// Installs the process's recorder, if it is not yet: before anything takes a handle on a
+/// metric (a handle taken before is not recorded).
+pub(crate) fn install() {
+    handle();
+}
+
 /// The process's Prometheus handle, installing the recorder on first use. If another recorder
 /// is already installed (not ours), ours still renders, but empty.
 fn handle() -> &'static PrometheusHandle {

@@ -79,6 +79,8 @@ impl Services {
             std::fs::create_dir_all(&config.data_dir)
                 .with_context(|| format!("cannot create the data directory {}", config.data_dir.display()))?;
         }
+        // The database counts its statements through a handle on the recorder's counter.
+        crate::metrics::install();
         let db = Db::connect(
             &url,
             config.database.max_connections,

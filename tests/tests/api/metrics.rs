@@ -27,3 +27,20 @@ async fn metrics_count_and_time_requests_by_route_template() {
         assert!(has("db_pool_connections", &[r#"state="in_use""#]), "{text}");
     }
 }
+
+#[tokio::test]
+async fn metrics_count_the_statements_the_database_runs() {
+    for app in TestApp::each_backend().await {
+        let (client, base) = app.raw();
+        let statements = || async {
+            let text = client.get(format!("{base}/metrics")).send().await.expect("sent").text().await.expect("text");
+            text.lines().find_map(|l| l.strip_prefix("db_statements_total ")).map_or(0.0, |n| n.parse::<f64>().unwrap())
+        };
+        let before = statements().await;
+        // Readiness pings the database: one statement.
+        let ready = client.get(format!("{base}/health/ready")).send().await.expect("sent");
+        assert_eq!(ready.status(), 200);
+        // The counter is the process's, shared with the tests running beside this one.
+        assert!(statements().await > before, "db_statements_total did not count the ping");
+    }
+}

@@ -38,7 +38,7 @@ pub(super) fn user_to_row(user: &User) -> user::Model {
 }
 
 pub(super) fn token_from_row(row: access_token::Model) -> Result<AccessToken, RepoError> {
-    let scopes: Vec<&str> = row.scopes.split_whitespace().collect();
+    let scopes: Vec<&str> = row.scopes.split_ascii_whitespace().collect();
     Ok(AccessToken {
         id: TokenId::from_uuid(row.id),
         user_id: UserId::from_uuid(row.user_id),

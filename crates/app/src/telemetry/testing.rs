@@ -56,18 +56,17 @@ pub(super) fn log_lines() {
     tracing::info!(status = 200u64, latency_ms = 0.25, "outside any span");
     let request =
         tracing::info_span!("http", method = %"GET", route = "/api/v1/x", request_id = "r-1", trace_id = Empty);
-    let guard = request.enter();
+    let in_request = request.enter();
     request.record("trace_id", "4bf92f3577b34da6a3ce929d0e0e4736");
     tracing::info!(status = 201u64, ok = true, delta = -3i64, "response");
     let empty = tracing::info_span!("sign-in \"quoted\"");
-    let _empty = empty.enter();
+    let in_empty = empty.enter();
     let use_case = tracing::info_span!("login", attempt = 2u64, who = ?Some("ann"), r#type = "password");
-    let _use_case = use_case.enter();
+    let in_use_case = use_case.enter();
     tracing::warn!(error = %"no such user", detail = "tab\there\nline \\ \u{1} ünï", "refused {}", "ann");
     let error = Refused(std::fmt::Error);
     tracing::error!(error = &error as &(dyn std::error::Error + 'static), "the store failed");
     tracing::info!(parent: &request, "given its parent");
-    drop(guard);
-    drop((_use_case, _empty));
+    drop((in_use_case, in_empty, in_request));
     tracing::info!(parent: &use_case, note = "esc \x1b[31mred", "\x1b[31mred\x1b[0m outside, parent given");
 }
