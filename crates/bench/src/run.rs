@@ -46,6 +46,9 @@ const STORM_SIGN_INS: u32 = 32;
 #[expect(clippy::too_many_lines, reason = "the run, step by step, reads best in one place")]
 pub(crate) async fn run(args: RunArgs) -> anyhow::Result<()> {
     let load_before = load_average();
+    // The checkout as the run starts, as the binaries were built: a change made while it runs
+    // is not what it measures.
+    let (commit, dirty) = checkout();
     let run_id = Uuid::new_v4().simple().to_string();
     let dir = std::env::temp_dir().join(format!("corkboard-bench-{}", &run_id[..8]));
     std::fs::create_dir_all(&dir)?;
@@ -243,11 +246,8 @@ pub(crate) async fn run(args: RunArgs) -> anyhow::Result<()> {
     let results = Results {
         backend: args.backend,
         label: args.label.clone(),
-        commit: server::output("git", &["rev-parse", "--short", "HEAD"])
-            .map(|s| s.trim().to_owned())
-            .unwrap_or_default(),
-        dirty: server::output("git", &["status", "--porcelain", "--untracked-files=no", "crates"])
-            .is_ok_and(|s| !s.trim().is_empty()),
+        commit,
+        dirty,
         load_before,
         load_after: load_average(),
         cpu: cpu_model(),
@@ -392,6 +392,13 @@ async fn environment(args: &RunArgs, dir: &Path, run_id: &str) -> anyhow::Result
         env.push((k.to_owned(), v.to_owned()));
     }
     Ok((env, db_url))
+}
+
+/// The commit checked out, and whether `crates/` has uncommitted changes.
+fn checkout() -> (String, bool) {
+    let commit = server::output("git", &["rev-parse", "--short", "HEAD"]).map(|s| s.trim().to_owned());
+    let status = server::output("git", &["status", "--porcelain", "--untracked-files=no", "crates"]);
+    (commit.unwrap_or_default(), status.is_ok_and(|s| !s.trim().is_empty()))
 }
 
 /// The audit chain after the last write: how long until a check found every event sealed (the

@@ -49,19 +49,46 @@ impl std::error::Error for Refused {
     }
 }
 
-/// Logs the same six lines: outside any span and in nested spans, with fields of every kind
+/// Logs the same seven lines: outside any span and in nested spans, with fields of every kind
 /// (some recorded after their span opened), texts that need escaping, an error with its
 /// source, and events whose parent is given rather than current.
 pub(super) fn log_lines() {
     tracing::info!(status = 200u64, latency_ms = 0.25, "outside any span");
-    let request =
-        tracing::info_span!("http", method = %"GET", route = "/api/v1/x", request_id = "r-1", trace_id = Empty);
+    let request = tracing::info_span!(
+        "http",
+        method = %"GET",
+        route = "/api/v1/x",
+        request_id = "r-1",
+        trace_id = Empty,
+        span_id = Empty
+    );
     let in_request = request.enter();
     request.record("trace_id", "4bf92f3577b34da6a3ce929d0e0e4736");
     tracing::info!(status = 201u64, ok = true, delta = -3i64, "response");
+    // Recorded again, and another field for the first time.
+    request.record("trace_id", "0af7651916cd43dd8448eb211c80319c");
+    request.record("span_id", "b7ad6b7169203331");
+    tracing::info!(
+        nan = f64::NAN,
+        big = 1e21,
+        third = 1.0 / 3.0,
+        huge = u128::MAX,
+        raw = &b"ab\x00"[..],
+        r#type = ?"debug",
+        log.line = 7u64,
+        "numbers"
+    );
     let empty = tracing::info_span!("sign-in \"quoted\"");
     let in_empty = empty.enter();
-    let use_case = tracing::info_span!("login", attempt = 2u64, who = ?Some("ann"), r#type = "password");
+    let use_case = tracing::info_span!(
+        "login",
+        attempt = 2u64,
+        who = ?Some("ann"),
+        r#type = "password",
+        r#kind = ?"debug",
+        raw = &b"ab"[..],
+        log.line = 7u64
+    );
     let in_use_case = use_case.enter();
     tracing::warn!(error = %"no such user", detail = "tab\there\nline \\ \u{1} ünï", "refused {}", "ann");
     let error = Refused(std::fmt::Error);

@@ -218,10 +218,10 @@ mod tests {
         );
         tracing::subscriber::with_default(subscriber, log_lines);
         let (theirs, ours) = (untimed(&theirs), untimed(&ours));
-        assert_eq!(ours.len(), 6);
+        assert_eq!(ours.len(), 7);
         assert_eq!(ours, theirs);
         assert!(ours[1].starts_with(" INFO http: app::telemetry::testing: response status=201"), "{}", ours[1]);
-        assert!(ours[5].contains("\\x1b[31mred"), "{}", ours[5]);
+        assert!(ours[6].contains("\\x1b[31mred"), "{}", ours[6]);
     }
 
     #[test]
