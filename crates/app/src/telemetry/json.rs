@@ -27,8 +27,9 @@ use super::timestamp::Timestamp;
 /// One JSON object per line: `timestamp`, `level`, `fields` (the event's, its message
 /// included), `target`, and `spans` (the spans the line was logged in, outermost first, each
 /// with its fields and `name`): the keys and values of tracing-subscriber's
-/// `json().with_current_span(false).with_span_list(true)`, in its order but for the fields,
-/// which come in the order they were given rather than by name.
+/// `json().with_current_span(false).with_span_list(true)`, in its order but for a span's
+/// fields, which come in the order they were given rather than by name (until one is recorded
+/// after the span opened: the merged object is in name order).
 #[derive(Debug, Clone, Copy, Default)]
 pub(super) struct JsonLines;
 
