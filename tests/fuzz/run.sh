@@ -186,10 +186,10 @@ fuzz_backend() {
       extra=(--header "X-CSRF-Token: $csrf" --exclude-path /api/v1/auth/logout)
     fi
     say "$name, $pass: fuzzing $base (seed $seed, up to $max_examples cases per operation and phase)"
-    # One worker thread: with two, Hypothesis parsed a lambda's source (`ast.parse`) on both at
-    # once and CPython 3.11's AST validator, whose recursion depth is not kept per thread, failed
-    # with "AST constructor recursion depth mismatch" (CPython gh-106905): an error of the tool's,
-    # which failed a CI run all the same.
+    # One worker thread: with two, Hypothesis's `ast.parse` of a lambda's source failed inside
+    # CPython 3.11 with "AST constructor recursion depth mismatch", a bookkeeping bug its
+    # reporters see only in threaded programs (CPython gh-106905): an error of the tool's, which
+    # failed a CI run all the same.
     (cd "$dir" && PYTHONDONTWRITEBYTECODE=1 FUZZ_PROTECTED_IDS="$dir/protected-ids" SCHEMATHESIS_HOOKS=hooks PYTHONPATH=$fuzz "$venv/bin/schemathesis" --config-file "$config" \
       run "$base/api/v1/openapi.json" \
       --url "$base" \
