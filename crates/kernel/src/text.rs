@@ -27,7 +27,8 @@ pub struct TextRule {
 }
 
 impl TextRule {
-    /// A one-line value (a name, a title): trimmed, required, no control characters.
+    /// A one-line value (a name, a title): trimmed of spaces, required, no control characters
+    /// anywhere (a tab or a line break around it included).
     pub const fn one_line(max: usize) -> Self {
         Self { max, allow_empty: false, single_line: true }
     }
@@ -50,7 +51,9 @@ impl TextRule {
             return Err(TextError::TooLong { max: self.max });
         }
         let forbidden = |c: char| if self.single_line { c.is_control() } else { c == '\0' };
-        if value.chars().any(forbidden) {
+        // A one-line value's control characters are refused around it too: trimming a tab or a
+        // form feed away would accept what the published pattern refuses (found by the fuzzer).
+        if raw.chars().any(forbidden) {
             return Err(TextError::ControlCharacter);
         }
         Ok(value.to_owned())
@@ -68,6 +71,8 @@ mod tests {
         assert_eq!(rule.check("   "), Err(TextError::Empty));
         assert_eq!(rule.check("abcdef"), Err(TextError::TooLong { max: 5 }));
         assert_eq!(rule.check("a\nb"), Err(TextError::ControlCharacter));
+        assert_eq!(rule.check("abc\u{c}"), Err(TextError::ControlCharacter), "not trimmed away");
+        assert_eq!(rule.check("\tabc"), Err(TextError::ControlCharacter), "not trimmed away");
         assert_eq!(rule.check("ééééé"), Ok("ééééé".to_owned()), "counted in characters, not bytes");
     }
 
