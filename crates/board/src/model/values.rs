@@ -221,7 +221,9 @@ mod tests {
 
     #[test]
     fn names_are_trimmed() {
-        assert_eq!(BoardName::parse("  Roadmap \n").unwrap().as_str(), "Roadmap");
+        assert_eq!(BoardName::parse("  Roadmap  ").unwrap().as_str(), "Roadmap");
+        // A line break is a control character, refused even where trimming would drop it.
+        assert_eq!(BoardName::parse("Roadmap\n"), Err(TextError::ControlCharacter));
     }
 
     #[test]

@@ -195,7 +195,8 @@ mod tests {
 
     #[test]
     fn title_is_trimmed() {
-        assert_eq!(ReminderTitle::parse("  Pay rent \t").unwrap().as_str(), "Pay rent");
+        assert_eq!(ReminderTitle::parse("  Pay rent  ").unwrap().as_str(), "Pay rent");
+        assert_eq!(ReminderTitle::parse("Pay rent\t").unwrap_err(), TextError::ControlCharacter);
     }
 
     #[test]
